@@ -127,18 +127,18 @@ func (c *Controller) do(ctx context.Context, fn func(now time.Time)) error {
 	return nil
 }
 
-// commitAndApply commits tx and, only once it is durable, applies it to the
-// in-memory state and drives the relays it asks for.
+// commitAndApply commits what tx did and, only once it is durable, drives the
+// relays it asks for. If the commit fails, the state is rolled back.
 func (c *Controller) commitAndApply(tx *txn) error {
 	if tx == nil || tx.empty() {
 		return nil
 	}
 	c.st.seal(tx)
 	if err := c.store.Commit(tx.change); err != nil {
-		c.log.Error("commit failed", "events", len(tx.change.Events), "err", err)
+		c.st.rollback(tx)
+		c.log.Error("commit failed; nothing changed", "events", len(tx.change.Events), "err", err)
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
-	c.st.apply(tx)
 	for _, s := range tx.strikes {
 		c.drive(s.door, s.unlocked)
 	}
@@ -284,7 +284,7 @@ func (c *Controller) Person(ctx context.Context, id string) (Person, error) {
 // People lists everyone, ordered by id.
 func (c *Controller) People(ctx context.Context) ([]Person, error) {
 	var ps []Person
-	err := c.query(ctx, func(time.Time) { ps = c.st.people() })
+	err := c.query(ctx, func(time.Time) { ps = c.st.personList() })
 	return ps, err
 }
 

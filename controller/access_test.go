@@ -1,0 +1,513 @@
+package controller
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestDenials covers every denial reason of the access rule. Each case sets
+// up a rig, then the final tap (reader, person) must be denied with reason.
+func TestDenials(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    func(*Config)
+		setup  func(r *rig)
+		person string // tapped at the entry reader as card-<person>
+		card   string // overrides the card
+		want   Reason
+	}{
+		{name: "unknown card", card: "card-nobody", want: ReasonUnknownCard},
+		{name: "revoked", setup: func(r *rig) { r.must(r.s.revokeCard(r.now, "card-oki", "test")) }, person: "oki", want: ReasonRevoked},
+		{name: "visitor without visit", person: "vina", want: ReasonNotApproved},
+		{name: "visit only submitted", setup: func(r *rig) {
+			r.must(r.s.submit(r.now, VisitForm{VisitorID: "vina", Purpose: "x"}, "adi"))
+		}, person: "vina", want: ReasonNotApproved},
+		{name: "before window", setup: func(r *rig) {
+			tx, err := r.s.submit(r.now, VisitForm{VisitorID: "vina", Purpose: "x", From: t0.Add(time.Hour), Until: t0.Add(2 * time.Hour)}, "adi")
+			r.must(tx, err)
+			approved(r, tx.change.Visits[0].ID)
+			r.tap("entry", "oki")
+		}, person: "vina", want: ReasonOutsideWindow},
+		{name: "after window", setup: func(r *rig) {
+			r.approvedVisit("")
+			r.advance(3 * time.Hour)
+			r.tap("entry", "oki")
+		}, person: "vina", want: ReasonOutsideWindow},
+		{name: "escort not authorized: head has no escort rights", setup: func(r *rig) {
+			r.approvedVisit("")
+			r.tap("entry", "hasan")
+		}, person: "vina", want: ReasonEscortNotAuthorized},
+		{name: "escort not authorized: not the named escort", setup: func(r *rig) {
+			r.approvedVisit("citra")
+			r.tap("entry", "oki")
+		}, person: "vina", want: ReasonEscortNotAuthorized},
+		{name: "already inside", setup: func(r *rig) {
+			r.approvedVisit("")
+			r.tap("entry", "oki")
+			r.tap("entry", "vina")
+			r.tap("entry", "oki")
+		}, person: "vina", want: ReasonAlreadyInside},
+		{name: "lockdown", setup: func(r *rig) { r.must(r.s.lockdown(r.now, "server-room", "citra", true)) }, person: "oki", want: ReasonLockdown},
+		{name: "lockdown visitor", setup: func(r *rig) {
+			r.approvedVisit("")
+			r.tap("entry", "oki")
+			r.must(r.s.lockdown(r.now, "server-room", "citra", true))
+		}, person: "vina", want: ReasonLockdown},
+		{name: "clock unsynced", setup: func(r *rig) {
+			r.approvedVisit("")
+			r.tap("entry", "oki")
+			r.s.synced = false
+		}, person: "vina", want: ReasonClockUnsynced},
+		{name: "clock behind the log", setup: func(r *rig) {
+			r.approvedVisit("")
+			r.advance(time.Minute)
+			r.tap("entry", "oki")
+			r.now = r.now.Add(-30 * time.Second)
+		}, person: "vina", want: ReasonClockUnsynced},
+		{name: "no room access", person: "adi", want: ReasonNoRoomAccess},
+		{name: "head alone", person: "hasan", want: ReasonNoRoomAccess},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mods []func(*Config)
+			if tt.cfg != nil {
+				mods = append(mods, tt.cfg)
+			}
+			r := newRig(t, mods...)
+			r.staff()
+			if tt.setup != nil {
+				tt.setup(r)
+			}
+			card := tt.card
+			if card == "" {
+				card = "card-" + tt.person
+			}
+			before := r.strike["server-room"]
+			res, tx, err := r.s.tap(r.now, "server-room", "entry", card)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.commit(tx)
+			if res.Decision != Denied || res.Reason != tt.want {
+				t.Fatalf("tap = %s/%s, want denied/%s", res.Decision, res.Reason, tt.want)
+			}
+			last := r.log[tx.result+len(r.log)-len(tx.change.Events)]
+			if last.Type != EventAccess || last.Decision != Denied || last.Reason != tt.want || last.Seq != tx.resultSeq {
+				t.Errorf("logged %+v, want the denial at seq %d", last, tx.resultSeq)
+			}
+			if slices.ContainsFunc(tx.strikes, func(s strike) bool { return s.unlocked }) {
+				t.Errorf("denial released the strike (was unlocked=%v)", before)
+			}
+		})
+	}
+}
+
+func TestEscortWindow(t *testing.T) {
+	tests := []struct {
+		name       string
+		first      string
+		gap        time.Duration
+		second     string
+		wantFirst  Decision
+		wantSecond Decision
+		visitor    Decision // the visitor's final outcome
+		reason     Reason
+	}{
+		{"escort first", "oki", 10 * time.Second, "vina", Granted, Granted, Granted, ""},
+		{"visitor first", "vina", 10 * time.Second, "oki", Pending, Granted, Granted, ""},
+		{"escort first, just inside window", "oki", 29 * time.Second, "vina", Granted, Granted, Granted, ""},
+		{"escort first, window over", "oki", 30 * time.Second, "vina", Granted, Pending, Denied, ReasonEscortRequired},
+		{"visitor first, window over", "vina", 30 * time.Second, "oki", Pending, Granted, Denied, ReasonEscortRequired},
+		{"coordinator escorts", "vina", time.Second, "citra", Pending, Granted, Granted, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			r.staff()
+			id := r.approvedVisit("")
+			if got := r.tap("entry", tt.first); got.Decision != tt.wantFirst {
+				t.Fatalf("first tap %s = %+v, want %s", tt.first, got, tt.wantFirst)
+			}
+			r.advance(tt.gap)
+			if got := r.tap("entry", tt.second); got.Decision != tt.wantSecond {
+				t.Fatalf("second tap %s = %+v, want %s", tt.second, got, tt.wantSecond)
+			}
+			r.advance(time.Minute) // let any waiting read run out
+			var final Event
+			for _, e := range r.log {
+				if e.Type == EventAccess && e.Person == "vina" && e.Decision != Pending {
+					final = e
+				}
+			}
+			if final.Decision != tt.visitor || final.Reason != tt.reason {
+				t.Fatalf("visitor outcome = %s/%s, want %s/%s", final.Decision, final.Reason, tt.visitor, tt.reason)
+			}
+			wantState := StateApproved
+			if tt.visitor == Granted {
+				wantState = StateInside
+			}
+			if got := r.visitState(id); got != wantState {
+				t.Errorf("visit state = %s, want %s", got, wantState)
+			}
+			if r.inside("vina") != (tt.visitor == Granted) {
+				t.Errorf("visitor inside = %v, want %v", r.inside("vina"), tt.visitor == Granted)
+			}
+		})
+	}
+}
+
+func TestVisitorWaitsThenRunsOut(t *testing.T) {
+	r := newRig(t)
+	r.staff()
+	r.approvedVisit("")
+	if got := r.tap("entry", "vina"); got.Decision != Pending || got.Reason != ReasonWaitingForEscort {
+		t.Fatalf("tap = %+v, want pending waiting_for_escort", got)
+	}
+	next, ok := r.s.nextDeadline()
+	if !ok || !next.Equal(r.now.Add(30*time.Second)) {
+		t.Fatalf("next deadline = %v %v, want %v", next, ok, r.now.Add(30*time.Second))
+	}
+	r.advance(30 * time.Second)
+	last := r.log[len(r.log)-1]
+	if last.Person != "vina" || last.Decision != Denied || last.Reason != ReasonEscortRequired {
+		t.Fatalf("last event = %+v, want vina denied escort_required", last)
+	}
+	if r.strike["server-room"] {
+		t.Fatal("strike released for a visitor without escort")
+	}
+	// The escort arriving late is just staff entering.
+	if got := r.tap("entry", "oki"); got.Decision != Granted || r.inside("vina") {
+		t.Fatalf("late escort = %+v, visitor inside %v; want granted, visitor not inside", got, r.inside("vina"))
+	}
+}
+
+func TestStaffAlone(t *testing.T) {
+	r := newRig(t)
+	r.staff()
+	res := r.tap("entry", "oki")
+	if res.Decision != Granted || !r.strike["server-room"] || !r.inside("oki") {
+		t.Fatalf("officer tap = %+v strike %v inside %v, want granted, unlocked, inside", res, r.strike["server-room"], r.inside("oki"))
+	}
+	r.advance(5 * time.Second)
+	if r.strike["server-room"] {
+		t.Fatal("strike still released after the unlock time")
+	}
+	r.tap("exit", "oki")
+	if r.inside("oki") {
+		t.Fatal("officer inside after exit")
+	}
+}
+
+func TestTwoPersonRule(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.Doors[0].TwoPerson = true })
+	r.staff()
+	if got := r.tap("entry", "oki"); got.Decision != Pending || got.Reason != ReasonWaitingForSecond {
+		t.Fatalf("first = %+v, want pending", got)
+	}
+	if got := r.tap("entry", "oki"); got.Decision != Pending {
+		t.Fatalf("same person again = %+v, want still pending", got)
+	}
+	if got := r.tap("entry", "citra"); got.Decision != Granted || !r.inside("oki") || !r.inside("citra") {
+		t.Fatalf("second = %+v, want both granted and inside", got)
+	}
+	r.tap("exit", "oki")
+	r.tap("exit", "citra")
+	r.advance(time.Minute)
+	r.tap("entry", "oki")
+	r.advance(30 * time.Second)
+	last := r.log[len(r.log)-1]
+	if last.Person != "oki" || last.Reason != ReasonTwoPersonRequired {
+		t.Fatalf("alone = %+v, want denied two_person_required", last)
+	}
+}
+
+func TestExitNeverBlocked(t *testing.T) {
+	r := newRig(t)
+	r.staff()
+	r.must(r.s.lockdown(r.now, "server-room", "citra", true))
+	for _, card := range []string{"card-oki", "card-stranger"} {
+		res, tx, err := r.s.tap(r.now, "server-room", "exit", card)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.commit(tx)
+		if res.Decision != Granted || !r.strike["server-room"] {
+			t.Fatalf("exit %s in lockdown = %+v, want granted and strike released", card, res)
+		}
+		r.advance(10 * time.Second)
+	}
+	r.must(r.s.rex(r.now, "server-room"))
+	if !r.strike["server-room"] {
+		t.Fatal("REX did not release the strike")
+	}
+}
+
+func TestAlarms(t *testing.T) {
+	t.Run("visitor_unescorted raised and cleared by visitor exit", func(t *testing.T) {
+		r := newRig(t)
+		r.staff()
+		id := r.approvedVisit("")
+		r.tap("entry", "oki")
+		r.tap("entry", "vina")
+		r.tap("exit", "oki")
+		if !r.hasAlarm(AlarmVisitorUnescorted) {
+			t.Fatalf("alarms = %v, want visitor_unescorted", r.alarms())
+		}
+		r.tap("exit", "vina")
+		if r.hasAlarm(AlarmVisitorUnescorted) || r.visitState(id) != StateExited {
+			t.Fatalf("alarms = %v state %s, want cleared and exited", r.alarms(), r.visitState(id))
+		}
+	})
+	t.Run("visitor_unescorted cleared by escort returning", func(t *testing.T) {
+		r := newRig(t)
+		r.staff()
+		r.approvedVisit("")
+		r.tap("entry", "oki")
+		r.tap("entry", "vina")
+		r.tap("exit", "oki")
+		r.advance(time.Minute)
+		r.tap("entry", "oki")
+		if r.hasAlarm(AlarmVisitorUnescorted) {
+			t.Fatalf("alarms = %v, want cleared when the escort is back", r.alarms())
+		}
+	})
+	t.Run("overstay raised at window end and cleared on exit", func(t *testing.T) {
+		r := newRig(t)
+		r.staff()
+		r.approvedVisit("")
+		r.tap("entry", "oki")
+		r.tap("entry", "vina")
+		r.advance(time.Hour + 59*time.Minute)
+		if r.hasAlarm(AlarmOverstay) {
+			t.Fatal("overstay before the window ends")
+		}
+		r.advance(time.Minute)
+		if !r.hasAlarm(AlarmOverstay) {
+			t.Fatalf("alarms = %v, want overstay", r.alarms())
+		}
+		r.tap("exit", "vina")
+		if r.hasAlarm(AlarmOverstay) {
+			t.Fatal("overstay not cleared on exit")
+		}
+	})
+	t.Run("forced_open raised and cleared on close", func(t *testing.T) {
+		r := newRig(t)
+		r.contact(true)
+		if !r.hasAlarm(AlarmForcedOpen) {
+			t.Fatalf("alarms = %v, want forced_open", r.alarms())
+		}
+		r.contact(false)
+		if r.hasAlarm(AlarmForcedOpen) {
+			t.Fatal("forced_open not cleared on close")
+		}
+	})
+	t.Run("open after grant is not forced", func(t *testing.T) {
+		r := newRig(t)
+		r.staff()
+		r.tap("entry", "oki")
+		r.contact(true)
+		if r.hasAlarm(AlarmForcedOpen) {
+			t.Fatal("forced_open after a grant")
+		}
+	})
+	t.Run("open after REX is not forced", func(t *testing.T) {
+		r := newRig(t)
+		r.must(r.s.rex(r.now, "server-room"))
+		r.contact(true)
+		if r.hasAlarm(AlarmForcedOpen) {
+			t.Fatal("forced_open after REX")
+		}
+	})
+	t.Run("held_open raised at the limit and cleared on close", func(t *testing.T) {
+		r := newRig(t)
+		r.staff()
+		r.tap("entry", "oki")
+		r.contact(true)
+		r.advance(29 * time.Second)
+		if r.hasAlarm(AlarmHeldOpen) {
+			t.Fatal("held_open before the limit")
+		}
+		r.advance(time.Second)
+		if !r.hasAlarm(AlarmHeldOpen) {
+			t.Fatalf("alarms = %v, want held_open", r.alarms())
+		}
+		r.contact(false)
+		if r.hasAlarm(AlarmHeldOpen) {
+			t.Fatal("held_open not cleared on close")
+		}
+	})
+	t.Run("clock_unsynced raised and cleared", func(t *testing.T) {
+		r := newRig(t)
+		r.s.synced = false
+		r.advance(time.Second)
+		if !r.hasAlarm(AlarmClockUnsynced) {
+			t.Fatalf("alarms = %v, want clock_unsynced", r.alarms())
+		}
+		if r.log[len(r.log)-1].ClockTrusted {
+			t.Error("event logged while unsynced says the clock was trusted")
+		}
+		r.s.synced = true
+		r.advance(time.Second)
+		if r.hasAlarm(AlarmClockUnsynced) {
+			t.Fatal("clock_unsynced not cleared")
+		}
+	})
+}
+
+func TestClockUnsyncedStaffGoOn(t *testing.T) {
+	r := newRig(t)
+	r.staff()
+	r.s.synced = false
+	if got := r.tap("entry", "oki"); got.Decision != Granted {
+		t.Fatalf("staff with untrusted clock = %+v, want granted", got)
+	}
+}
+
+func TestDoorRelock(t *testing.T) {
+	t.Run("relock on close", func(t *testing.T) {
+		r := newRig(t)
+		r.staff()
+		r.tap("entry", "oki")
+		r.advance(time.Second)
+		r.contact(true)
+		r.advance(time.Second)
+		r.contact(false)
+		if r.strike["server-room"] {
+			t.Fatal("strike released after the door closed")
+		}
+		if st := r.s.status(r.now).Doors[0]; st.Lock != "locked" || st.Contact != "closed" {
+			t.Fatalf("door = %+v, want locked and closed", st)
+		}
+	})
+	t.Run("no relock on close when disabled", func(t *testing.T) {
+		r := newRig(t, func(c *Config) { c.Doors[0].RelockOnClose = false })
+		r.staff()
+		r.tap("entry", "oki")
+		r.contact(true)
+		r.contact(false)
+		if !r.strike["server-room"] {
+			t.Fatal("strike locked on close with relock_on_close off")
+		}
+		r.advance(5 * time.Second)
+		if r.strike["server-room"] {
+			t.Fatal("strike not locked after the unlock time")
+		}
+	})
+	t.Run("door states", func(t *testing.T) {
+		r := newRig(t)
+		r.staff()
+		type door struct{ lock, contact string }
+		get := func() door {
+			d := r.s.status(r.now).Doors[0]
+			return door{d.Lock, d.Contact}
+		}
+		steps := []struct {
+			do   func()
+			want door
+		}{
+			{func() {}, door{"locked", "closed"}},
+			{func() { r.tap("entry", "oki") }, door{"unlocked", "closed"}},
+			{func() { r.contact(true) }, door{"unlocked", "open"}},
+			{func() { r.advance(5 * time.Second) }, door{"locked", "open"}},
+			{func() { r.contact(false) }, door{"locked", "closed"}},
+		}
+		for i, st := range steps {
+			st.do()
+			if got := get(); got != st.want {
+				t.Fatalf("step %d: door = %+v, want %+v", i, got, st.want)
+			}
+		}
+	})
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	r := newRig(t)
+	r.staff()
+	n := len(r.log)
+	if _, _, err := r.s.tap(r.now, "nope", "entry", "card-oki"); !isErr(err, ErrNotFound) {
+		t.Errorf("unknown door = %v, want ErrNotFound", err)
+	}
+	if _, _, err := r.s.tap(r.now, "server-room", "side", "card-oki"); !isErr(err, ErrNotFound) {
+		t.Errorf("unknown reader = %v, want ErrNotFound", err)
+	}
+	if _, _, err := r.s.tap(r.now, "server-room", "entry", " "); !isErr(err, ErrInvalid) {
+		t.Errorf("empty card = %v, want ErrInvalid", err)
+	}
+	if _, err := r.s.addPerson(r.now, Person{ID: "oki", Name: "x", Roles: []Role{RoleOfficer}}, "t"); !isErr(err, ErrExists) {
+		t.Errorf("duplicate person = %v, want ErrExists", err)
+	}
+	if _, err := r.s.addPerson(r.now, Person{ID: "v2", Name: "x", Roles: []Role{RoleVisitor, RoleOfficer}}, "t"); !isErr(err, ErrInvalid) {
+		t.Errorf("visitor with staff role = %v, want ErrInvalid", err)
+	}
+	if _, err := r.s.addPerson(r.now, Person{ID: "a b", Name: "x", Roles: []Role{RoleOfficer}}, "t"); !isErr(err, ErrInvalid) {
+		t.Errorf("id with space = %v, want ErrInvalid", err)
+	}
+	if _, err := r.s.addPerson(r.now, Person{ID: "z", Name: "x", Roles: []Role{"janitor"}}, "t"); !isErr(err, ErrInvalid) {
+		t.Errorf("unknown role = %v, want ErrInvalid", err)
+	}
+	if _, err := r.s.assignCard(r.now, "card-oki", "citra", "t"); !isErr(err, ErrExists) {
+		t.Errorf("card in use = %v, want ErrExists", err)
+	}
+	if _, err := r.s.assignCard(r.now, "card-new", "ghost", "t"); !isErr(err, ErrNotFound) {
+		t.Errorf("card for unknown person = %v, want ErrNotFound", err)
+	}
+	if _, err := r.s.revokeCard(r.now, "card-ghost", "t"); !isErr(err, ErrNotFound) {
+		t.Errorf("revoke unknown card = %v, want ErrNotFound", err)
+	}
+	if _, err := r.s.contact(r.now, "nope", true); !isErr(err, ErrNotFound) {
+		t.Errorf("contact on unknown door = %v, want ErrNotFound", err)
+	}
+	if len(r.log) != n {
+		t.Fatalf("bad input wrote %d events", len(r.log)-n)
+	}
+}
+
+func TestRollbackRestoresEverything(t *testing.T) {
+	r := newRig(t)
+	r.staff()
+	r.approvedVisit("")
+	r.tap("entry", "oki")
+	before := r.s.status(r.now)
+	seq, hash, waits := r.s.lastSeq, r.s.lastHash, len(r.s.doors["server-room"].recent)
+
+	res, tx, err := r.s.tap(r.now, "server-room", "entry", "card-vina")
+	if err != nil || res.Decision != Granted {
+		t.Fatalf("tap = %+v %v", res, err)
+	}
+	r.s.seal(tx)
+	r.s.rollback(tx)
+
+	after := r.s.status(r.now)
+	if len(after.Inside) != len(before.Inside) || r.inside("vina") || r.visitState("V0001") != StateApproved {
+		t.Fatalf("rollback left the visitor inside or the visit moved: %+v", after.Inside)
+	}
+	if r.s.lastSeq != seq || r.s.lastHash != hash || len(r.s.doors["server-room"].recent) != waits {
+		t.Fatal("rollback did not restore the log position or the escort read")
+	}
+	// The escort read is still there: the retry succeeds.
+	if got := r.tap("entry", "vina"); got.Decision != Granted {
+		t.Fatalf("retry after rollback = %+v, want granted", got)
+	}
+	r.verify()
+}
+
+func TestRestartDerivesUnescorted(t *testing.T) {
+	snap := Snapshot{
+		People: []Person{{ID: "vina", Name: "V", Roles: []Role{RoleVisitor}}},
+		Visits: []Visit{{ID: "V0001", VisitForm: VisitForm{VisitorID: "vina", Until: t0.Add(time.Hour)}, State: StateInside}},
+		Inside: []Occupant{{Person: "vina", Door: "server-room", Visit: "V0001", Escort: "oki", Since: t0}},
+	}
+	s, err := newState(DefaultConfig(), snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := s.start(t0)
+	s.seal(tx)
+	if st := s.status(t0); len(st.Alarms) != 1 || st.Alarms[0].Kind != AlarmVisitorUnescorted {
+		t.Fatalf("alarms after restart = %+v, want visitor_unescorted", st.Alarms)
+	}
+	if s.visitSeq != 1 {
+		t.Fatalf("visit counter after restart = %d, want 1", s.visitSeq)
+	}
+}
