@@ -21,6 +21,7 @@ type state struct {
 	visits    map[string]Visit
 	byVisitor map[string][]string // visitor id -> visit ids, oldest first
 	inside    map[string]Occupant
+	guests    map[string]bool // visitors among inside, so per-input scans stay small
 	alarms    map[string]Alarm
 	access    map[Role]bool
 	escort    map[Role]bool
@@ -86,7 +87,6 @@ type txn struct {
 
 type saved struct {
 	doors    map[string]door
-	inside   map[string]Occupant
 	alarms   map[string]Alarm
 	lastSeq  uint64
 	lastHash string
@@ -105,6 +105,7 @@ func newState(cfg Config, snap Snapshot) (*state, error) {
 		visits:    make(map[string]Visit, len(snap.Visits)),
 		byVisitor: map[string][]string{},
 		inside:    map[string]Occupant{},
+		guests:    map[string]bool{},
 		alarms:    map[string]Alarm{},
 		access:    map[Role]bool{},
 		escort:    map[Role]bool{},
@@ -139,7 +140,7 @@ func newState(cfg Config, snap Snapshot) (*state, error) {
 		s.visitSeq = max(s.visitSeq, visitNumber(v.ID))
 	}
 	for _, o := range snap.Inside {
-		s.inside[o.Person] = o
+		s.setOccupant(o)
 	}
 	return s, nil
 }
@@ -152,8 +153,8 @@ func visitNumber(id string) int {
 // begin starts a txn at now, saving what rollback needs.
 func (s *state) begin(now time.Time) *txn {
 	sv := saved{
-		doors:  make(map[string]door, len(s.doors)),
-		inside: maps.Clone(s.inside), alarms: maps.Clone(s.alarms),
+		doors:   make(map[string]door, len(s.doors)),
+		alarms:  maps.Clone(s.alarms),
 		lastSeq: s.lastSeq, lastHash: s.lastHash, newest: s.newest, visitSeq: s.visitSeq,
 	}
 	for name, d := range s.doors {
@@ -192,7 +193,7 @@ func (s *state) rollback(tx *txn) {
 	for name, d := range sv.doors {
 		*s.doors[name] = d
 	}
-	s.inside, s.alarms = sv.inside, sv.alarms
+	s.alarms = sv.alarms
 	s.lastSeq, s.lastHash, s.newest, s.visitSeq = sv.lastSeq, sv.lastHash, sv.newest, sv.visitSeq
 }
 
@@ -249,8 +250,44 @@ func (s *state) putVisit(tx *txn, v Visit) {
 }
 
 func (s *state) enter(tx *txn, o Occupant) {
-	s.inside[o.Person] = o
+	old, had := s.inside[o.Person]
+	s.setOccupant(o)
 	tx.change.Enter = append(tx.change.Enter, o)
+	tx.undo = append(tx.undo, func() { s.restoreOccupant(o.Person, old, had) })
+}
+
+func (s *state) restoreOccupant(person string, o Occupant, had bool) {
+	if had {
+		s.setOccupant(o)
+		return
+	}
+	delete(s.inside, person)
+	delete(s.guests, person)
+}
+
+func (s *state) setOccupant(o Occupant) {
+	s.inside[o.Person] = o
+	if o.Visit != "" {
+		s.guests[o.Person] = true
+	} else {
+		delete(s.guests, o.Person)
+	}
+}
+
+// visitorsInside lists the visitors inside, oldest entry first.
+func (s *state) visitorsInside() []Occupant {
+	var os []Occupant
+	for p := range s.guests {
+		os = append(os, s.inside[p])
+	}
+	sortOccupants(os)
+	return os
+}
+
+func sortOccupants(os []Occupant) {
+	slices.SortFunc(os, func(a, b Occupant) int {
+		return cmp.Or(a.Since.Compare(b.Since), cmp.Compare(a.Person, b.Person))
+	})
 }
 
 func (s *state) hasAccess(p Person) bool {
@@ -351,10 +388,7 @@ func (s *state) housekeep(tx *txn) {
 			s.raise(tx, Alarm{Kind: AlarmHeldOpen, Door: name})
 		}
 	}
-	for _, o := range s.occupants() {
-		if o.Visit == "" {
-			continue
-		}
+	for _, o := range s.visitorsInside() {
 		if v, ok := s.visits[o.Visit]; ok && !now.Before(v.Until) {
 			s.raise(tx, Alarm{Kind: AlarmOverstay, Door: o.Door, Person: o.Person, Visit: o.Visit})
 		}
@@ -382,10 +416,7 @@ func (s *state) nextDeadline() (time.Time, bool) {
 			}
 		}
 	}
-	for _, o := range s.inside {
-		if o.Visit == "" {
-			continue
-		}
+	for _, o := range s.visitorsInside() {
 		a := Alarm{Kind: AlarmOverstay, Door: o.Door, Person: o.Person, Visit: o.Visit}
 		if _, ok := s.alarms[a.key()]; !ok {
 			consider(s.visits[o.Visit].Until)
@@ -403,16 +434,16 @@ func (s *state) doorNames() []string {
 }
 
 func (s *state) occupants() []Occupant {
-	return slices.SortedFunc(maps.Values(s.inside), func(a, b Occupant) int {
-		return cmp.Or(a.Since.Compare(b.Since), cmp.Compare(a.Person, b.Person))
-	})
+	os := slices.Collect(maps.Values(s.inside))
+	sortOccupants(os)
+	return os
 }
 
 func (s *state) start(now time.Time) *txn {
 	tx := s.begin(now)
 	s.emit(tx, Event{Type: EventStarted, Detail: fmt.Sprintf("%d doors, %d people, %d inside", len(s.doors), len(s.people), len(s.inside))})
 	// Occupancy survived the restart; alarms did not, so derive them again.
-	for _, o := range s.occupants() {
+	for _, o := range s.visitorsInside() {
 		if o.Escort != "" {
 			if _, in := s.inside[o.Escort]; !in {
 				s.raise(tx, Alarm{Kind: AlarmVisitorUnescorted, Door: o.Door, Person: o.Person, Visit: o.Visit})
@@ -661,7 +692,9 @@ func (s *state) leave(tx *txn, person, actor string) {
 		return
 	}
 	delete(s.inside, person)
+	delete(s.guests, person)
 	tx.change.Leave = append(tx.change.Leave, person)
+	tx.undo = append(tx.undo, func() { s.restoreOccupant(person, o, true) })
 	if o.Visit != "" {
 		if v, ok := s.visits[o.Visit]; ok && v.State == StateInside {
 			v = v.clone()
@@ -678,7 +711,7 @@ func (s *state) leave(tx *txn, person, actor string) {
 			s.clear(tx, k, func(a Alarm) bool { return a.Visit == o.Visit })
 		}
 	}
-	for _, v := range s.occupants() {
+	for _, v := range s.visitorsInside() {
 		if v.Escort == person {
 			s.raise(tx, Alarm{Kind: AlarmVisitorUnescorted, Door: v.Door, Person: v.Person, Visit: v.Visit})
 		}
