@@ -1,0 +1,782 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pintu/pintu/controller"
+	"github.com/pintu/pintu/controller/api"
+)
+
+// commands are pintuctl's commands, in the order usage lists them.
+var commands = []*command{
+	{
+		name:  "status",
+		short: "show each door's lock and contact, lockdown, active alarms and who is inside",
+		setup: noFlags((*cli).status),
+	},
+	{
+		name:     "person add",
+		synopsis: "--id ID --name NAME --role ROLE[,ROLE...] [--org ORG] [--id-doc TEXT]",
+		short:    "register a person: staff (admin, coordinator, head, officer) or a visitor",
+		required: []string{"id", "name", "role"},
+		setup:    personAdd,
+	},
+	{
+		name:  "person list",
+		short: "list everyone, by id",
+		setup: noFlags((*cli).personList),
+	},
+	{
+		name:     "card assign",
+		synopsis: "--person ID --card CARD",
+		short:    "bind a card to a person",
+		required: []string{"person", "card"},
+		setup:    cardAssign,
+	},
+	{
+		name:     "card revoke",
+		synopsis: "--card CARD",
+		short:    "revoke a card; it is denied from then on",
+		required: []string{"card"},
+		setup:    cardRevoke,
+	},
+	{
+		name:     "visit submit",
+		synopsis: "--visitor ID --by ID --purpose TEXT [--devices TEXT] [--from RFC3339] [--until RFC3339] [--escort ID]",
+		short:    "SOP step 1: admin staff enter the visitor's form; prints the new visit's id",
+		required: []string{"visitor", "by", "purpose"},
+		setup:    visitSubmit,
+	},
+	stepCommand(controller.ActionCheck, "SOP step 2: the coordinator checks the form is complete", "", ""),
+	stepCommand(controller.ActionApprove, "SOP step 3: the head of division approves the visit", "", ""),
+	stepCommand(controller.ActionReject, "SOP step 3: the head of division rejects the visit", "reason", "why the visit is rejected"),
+	stepCommand(controller.ActionReturnID, "SOP step 5: admin staff return the visitor's ID and record the exit", "", ""),
+	stepCommand(controller.ActionReport, "SOP step 6: the coordinator reports the work done", "text", "the report of the work done"),
+	stepCommand(controller.ActionOrderArchive, "SOP step 7: the head of division orders the visit file archived", "", ""),
+	stepCommand(controller.ActionArchive, "SOP step 8: admin staff archive the visit file", "", ""),
+	{
+		name:     "visit show",
+		synopsis: "VISIT",
+		short:    "show a visit's form and its SOP steps, with each step's time against the standard",
+		args:     []string{"VISIT"},
+		setup:    noFlags((*cli).visitShow),
+	},
+	{
+		name:     "visit list",
+		synopsis: "[--state STATE]",
+		short:    "list visits, by id",
+		setup:    visitList,
+	},
+	{
+		name:     "sim tap",
+		synopsis: "--door DOOR --reader READER --card CARD",
+		short:    "simulated hardware: present a card at a reader",
+		required: []string{"door", "reader", "card"},
+		setup:    simTap,
+	},
+	{
+		name:     "sim door",
+		synopsis: "--door DOOR open|close",
+		short:    "simulated hardware: open or close a door",
+		args:     []string{"open|close"},
+		required: []string{"door"},
+		setup:    simDoor,
+	},
+	{
+		name:     "sim rex",
+		synopsis: "--door DOOR",
+		short:    "simulated hardware: press a door's request-to-exit button",
+		required: []string{"door"},
+		setup:    simRex,
+	},
+	{
+		name:     "events",
+		synopsis: "[--since RFC3339] [--until RFC3339]",
+		short:    "show the audit log",
+		setup:    events,
+	},
+	{
+		name:     "export",
+		synopsis: "--format csv|jsonl [--since RFC3339] [--until RFC3339] [-o FILE]",
+		short:    "export the audit log for auditors, one row per event",
+		required: []string{"format"},
+		setup:    export,
+	},
+	{
+		name:  "verify",
+		short: "check the audit log's hash chain from the first event",
+		setup: noFlags((*cli).verify),
+	},
+}
+
+// noFlags is the setup of a command without flags of its own.
+func noFlags(run func(c *cli, ctx context.Context, args []string) error) func(*flag.FlagSet) action {
+	return func(*flag.FlagSet) action {
+		return func(ctx context.Context, c *cli, args []string) error { return run(c, ctx, args) }
+	}
+}
+
+// table is a tabwriter for aligned human output.
+type table struct{ *tabwriter.Writer }
+
+func newTable(w io.Writer) table {
+	return table{tabwriter.NewWriter(&trimWriter{w: w}, 0, 0, 2, ' ', 0)}
+}
+
+// trimWriter drops the padding tabwriter leaves at the end of lines whose
+// last cells are empty.
+type trimWriter struct {
+	w    io.Writer
+	line []byte
+}
+
+func (t *trimWriter) Write(p []byte) (int, error) {
+	for _, b := range p {
+		if b != '\n' {
+			t.line = append(t.line, b)
+			continue
+		}
+		t.line = append(bytes.TrimRight(t.line, " "), '\n')
+		if _, err := t.w.Write(t.line); err != nil {
+			return 0, err
+		}
+		t.line = t.line[:0]
+	}
+	return len(p), nil
+}
+
+// row writes one row of cells.
+func (t table) row(cells ...string) { fmt.Fprintln(t, strings.Join(cells, "\t")) }
+
+// printJSON writes the JSON raw, indented, to stdout, keeping pintud's
+// field order.
+func (c *cli) printJSON(raw []byte) error {
+	var b bytes.Buffer
+	if err := json.Indent(&b, bytes.TrimSpace(raw), "", "  "); err != nil {
+		return fmt.Errorf("decode response from pintud: %w", err)
+	}
+	b.WriteByte('\n')
+	_, err := c.stdout.Write(b.Bytes())
+	return err
+}
+
+// output prints a response: as JSON with --json, otherwise decoded into v
+// and shown by human.
+func output[T any](c *cli, raw []byte, human func(T) error) error {
+	if c.json {
+		return c.printJSON(raw)
+	}
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("decode response from pintud: %w", err)
+	}
+	return human(v)
+}
+
+// parseTime parses the value of a time flag.
+func parseTime(cmd *command, name, v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, usagef(cmd, "--%s: bad time %q: want RFC 3339 such as 2026-01-02T15:04:05+07:00", name, v)
+	}
+	return t, nil
+}
+
+// when formats t in the site's zone for people.
+func (c *cli) when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(c.client().location()).Format("2006-01-02 15:04:05 MST")
+}
+
+// duration formats d briefly: 45s, 5m, 4m30s, 1h5m.
+func duration(d time.Duration) string {
+	d = d.Round(time.Second)
+	neg := ""
+	if d < 0 {
+		neg, d = "-", -d
+	}
+	h, m, s := int(d/time.Hour), int(d/time.Minute)%60, int(d/time.Second)%60
+	var b strings.Builder
+	b.WriteString(neg)
+	if h > 0 {
+		fmt.Fprintf(&b, "%dh", h)
+	}
+	if m > 0 {
+		fmt.Fprintf(&b, "%dm", m)
+	}
+	if s > 0 || (h == 0 && m == 0) {
+		fmt.Fprintf(&b, "%ds", s)
+	}
+	return b.String()
+}
+
+func dash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "-"
+	}
+	return s
+}
+
+// names maps person ids to names, for human output; empty if the lookup
+// fails.
+func (c *cli) names(ctx context.Context) map[string]string {
+	m := map[string]string{}
+	raw, err := c.client().call(ctx, http.MethodGet, "/v1/people", nil, nil)
+	if err != nil {
+		return m
+	}
+	var ps []controller.Person
+	if json.Unmarshal(raw, &ps) == nil {
+		for _, p := range ps {
+			m[p.ID] = p.Name
+		}
+	}
+	return m
+}
+
+// who is a person's id with their name.
+func who(names map[string]string, id string) string {
+	if id == "" {
+		return "-"
+	}
+	if n := names[id]; n != "" {
+		return id + " (" + n + ")"
+	}
+	return id
+}
+
+func (c *cli) status(ctx context.Context, _ []string) error {
+	raw, err := c.client().call(ctx, http.MethodGet, "/v1/status", nil, nil)
+	if err != nil {
+		return err
+	}
+	return output(c, raw, func(st controller.Status) error {
+		names := c.names(ctx)
+		tw := newTable(c.stdout)
+		clock := c.tr("trusted")
+		if !st.ClockTrusted {
+			clock = c.tr("NOT TRUSTED")
+		}
+		fmt.Fprintf(tw, "%s\t%s\n%s\t%s\n%s\t%s\n\n", c.tr("Site"), st.Site, c.tr("Time"), c.when(st.Time), c.tr("Clock"), clock)
+		tw.Flush()
+
+		tw.row(c.tr("DOOR"), c.tr("LOCK"), c.tr("CONTACT"), c.tr("LOCKDOWN"))
+		for _, d := range st.Doors {
+			lockdown := c.tr("no")
+			if d.Lockdown {
+				lockdown = c.tr("yes")
+			}
+			tw.row(d.Name, c.tr(d.Lock), c.tr(d.Contact), lockdown)
+		}
+		tw.Flush()
+
+		fmt.Fprintln(tw)
+		if len(st.Alarms) == 0 {
+			fmt.Fprintf(tw, "%s: %s\n", c.tr("Alarms"), c.tr("none"))
+		} else {
+			fmt.Fprintf(tw, "%s:\n", c.tr("Alarms"))
+			tw.row(c.tr("ALARM"), c.tr("DOOR"), c.tr("PERSON"), c.tr("VISIT"), c.tr("SINCE"))
+			for _, a := range st.Alarms {
+				tw.row(c.tr(string(a.Kind)), dash(a.Door), who(names, a.Person), dash(a.Visit), c.when(a.Since))
+			}
+		}
+		tw.Flush()
+
+		fmt.Fprintln(tw)
+		if len(st.Inside) == 0 {
+			fmt.Fprintf(tw, "%s: %s\n", c.tr("Inside"), c.tr("nobody"))
+		} else {
+			fmt.Fprintf(tw, "%s:\n", c.tr("Inside"))
+			tw.row(c.tr("PERSON"), c.tr("VISIT"), c.tr("ESCORT"), c.tr("DOOR"), c.tr("SINCE"))
+			for _, o := range st.Inside {
+				escort := c.tr("alone (staff)")
+				if o.Visit != "" {
+					escort = who(names, o.Escort)
+				}
+				tw.row(who(names, o.Person), dash(o.Visit), escort, o.Door, c.when(o.Since))
+			}
+		}
+		return tw.Flush()
+	})
+}
+
+func personAdd(fs *flag.FlagSet) action {
+	id := fs.String("id", "", "the person's `ID`, e.g. an employee number")
+	name := fs.String("name", "", "full `NAME`")
+	roles := fs.String("role", "", "comma-separated `ROLE`s: admin, coordinator, head, officer or visitor")
+	org := fs.String("org", "", "`ORG`anisation (instansi)")
+	idDoc := fs.String("id-doc", "", "identity document shown at step 1, e.g. `TEXT` \"KTP 3201...\"")
+	return func(ctx context.Context, c *cli, _ []string) error {
+		var rs []string
+		for r := range strings.SplitSeq(*roles, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				rs = append(rs, r)
+			}
+		}
+		body := map[string]any{"id": *id, "name": *name, "roles": rs, "org": *org, "id_doc": *idDoc}
+		raw, err := c.client().call(ctx, http.MethodPost, "/v1/people", nil, body)
+		if err != nil {
+			return err
+		}
+		return output(c, raw, func(p controller.Person) error {
+			_, err := fmt.Fprintf(c.stdout, c.tr("added %s (%s): %s")+"\n", p.ID, p.Name, joinRoles(p.Roles))
+			return err
+		})
+	}
+}
+
+func joinRoles(rs []controller.Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ",")
+}
+
+func (c *cli) personList(ctx context.Context, _ []string) error {
+	raw, err := c.client().call(ctx, http.MethodGet, "/v1/people", nil, nil)
+	if err != nil {
+		return err
+	}
+	return output(c, raw, func(ps []controller.Person) error {
+		tw := newTable(c.stdout)
+		tw.row("ID", c.tr("NAME"), c.tr("ROLES"), c.tr("ORG"))
+		for _, p := range ps {
+			tw.row(p.ID, p.Name, joinRoles(p.Roles), dash(p.Org))
+		}
+		return tw.Flush()
+	})
+}
+
+func cardAssign(fs *flag.FlagSet) action {
+	person := fs.String("person", "", "the card holder's person `ID`")
+	card := fs.String("card", "", "the `CARD` number as the reader sends it")
+	return func(ctx context.Context, c *cli, _ []string) error {
+		raw, err := c.client().call(ctx, http.MethodPost, "/v1/cards/assign", nil, map[string]string{"card": *card, "person": *person})
+		if err != nil {
+			return err
+		}
+		return output(c, raw, func(cd controller.Card) error {
+			_, err := fmt.Fprintf(c.stdout, c.tr("card %s assigned to %s")+"\n", cd.ID, cd.PersonID)
+			return err
+		})
+	}
+}
+
+func cardRevoke(fs *flag.FlagSet) action {
+	card := fs.String("card", "", "the `CARD` to revoke")
+	return func(ctx context.Context, c *cli, _ []string) error {
+		raw, err := c.client().call(ctx, http.MethodPost, "/v1/cards/revoke", nil, map[string]string{"card": *card})
+		if err != nil {
+			return err
+		}
+		return output(c, raw, func(cd controller.Card) error {
+			_, err := fmt.Fprintf(c.stdout, c.tr("card %s revoked")+"\n", cd.ID)
+			return err
+		})
+	}
+}
+
+// defaultVisitLength is the window of a visit submitted without --until.
+const defaultVisitLength = 2 * time.Hour
+
+func visitSubmit(fs *flag.FlagSet) action {
+	visitor := fs.String("visitor", "", "the visitor's person `ID`")
+	by := fs.String("by", "", "the admin staff member's person `ID`")
+	purpose := fs.String("purpose", "", "the purpose of the visit (keperluan), as `TEXT`")
+	devices := fs.String("devices", "", "devices brought in (perangkat yang dibawa), as `TEXT`")
+	from := fs.String("from", "", "start of the visit window, `RFC3339` (default now)")
+	until := fs.String("until", "", "end of the visit window, `RFC3339` (default two hours after --from)")
+	escort := fs.String("escort", "", "the officer who must escort, a person `ID` (default any escort-capable staff)")
+	return func(ctx context.Context, c *cli, _ []string) error {
+		start := c.now()
+		if *from != "" {
+			t, err := parseTime(c.cmd, "from", *from)
+			if err != nil {
+				return err
+			}
+			start = t
+		}
+		end := start.Add(defaultVisitLength)
+		if *until != "" {
+			t, err := parseTime(c.cmd, "until", *until)
+			if err != nil {
+				return err
+			}
+			end = t
+		}
+		body := map[string]string{
+			"visitor": *visitor, "by": *by, "purpose": *purpose, "devices": *devices,
+			"from": start.Format(time.RFC3339), "until": end.Format(time.RFC3339), "escort": *escort,
+		}
+		raw, err := c.client().call(ctx, http.MethodPost, "/v1/visits", nil, body)
+		if err != nil {
+			return err
+		}
+		return output(c, raw, func(v controller.Visit) error {
+			_, err := fmt.Fprintln(c.stdout, v.ID)
+			return err
+		})
+	}
+}
+
+// stepCommand is a workflow step on a visit. textFlag, if set, names the
+// required flag that carries the step's text.
+func stepCommand(a controller.Action, short, textFlag, textUsage string) *command {
+	cmd := &command{
+		name:     "visit " + string(a),
+		synopsis: "VISIT --by ID",
+		short:    short,
+		args:     []string{"VISIT"},
+		required: []string{"by"},
+	}
+	if textFlag != "" {
+		cmd.synopsis += " --" + textFlag + " TEXT"
+		cmd.required = append(cmd.required, textFlag)
+	}
+	cmd.setup = func(fs *flag.FlagSet) action {
+		by := fs.String("by", "", "the person `ID` taking the step")
+		var text *string
+		if textFlag != "" {
+			text = fs.String(textFlag, "", textUsage+", as `TEXT`")
+		}
+		return func(ctx context.Context, c *cli, args []string) error {
+			body := map[string]string{"by": *by}
+			if text != nil {
+				body["text"] = *text
+			}
+			raw, err := c.client().call(ctx, http.MethodPost, "/v1/visits/"+url.PathEscape(args[0])+"/"+string(a), nil, body)
+			if err != nil {
+				return err
+			}
+			return output(c, raw, func(v controller.Visit) error {
+				_, err := fmt.Fprintf(c.stdout, c.tr("visit %s is now %s")+"\n", v.ID, c.tr(string(v.State)))
+				return err
+			})
+		}
+	}
+	return cmd
+}
+
+func (c *cli) visitShow(ctx context.Context, args []string) error {
+	raw, err := c.client().call(ctx, http.MethodGet, "/v1/visits/"+url.PathEscape(args[0]), nil, nil)
+	if err != nil {
+		return err
+	}
+	return output(c, raw, func(v controller.Visit) error {
+		names := c.names(ctx)
+		tw := newTable(c.stdout)
+		field := func(label, value string) { tw.row(c.tr(label), value) }
+		field("Visit", v.ID)
+		field("State", c.tr(string(v.State)))
+		field("Visitor", who(names, v.VisitorID))
+		field("Organisation", dash(v.Org))
+		field("ID document", dash(v.IDDoc))
+		field("Purpose", dash(v.Purpose))
+		field("Devices brought", dash(v.Devices))
+		field("From", c.when(v.From))
+		field("Until", c.when(v.Until))
+		escort := c.tr("any escort-capable staff")
+		if v.EscortID != "" {
+			escort = who(names, v.EscortID)
+		}
+		field("Escort", escort)
+		field("Submitted by", who(names, v.SubmittedBy))
+		if !v.EnteredAt.IsZero() {
+			field("Entered", c.when(v.EnteredAt))
+			field("Door", dash(v.Door))
+			field("Escorted by", who(names, v.EscortedBy))
+		}
+		if !v.ExitedAt.IsZero() {
+			field("Exited", c.when(v.ExitedAt))
+			returned := c.tr("no")
+			if v.IDReturned {
+				returned = c.tr("yes")
+			}
+			field("ID returned", returned)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout)
+		if len(v.Steps) == 0 {
+			_, err := fmt.Fprintln(c.stdout, c.tr("No SOP step taken yet."))
+			return err
+		}
+		tw.row(c.tr("STEP"), c.tr("ACTIVITY"), c.tr("ACTION"), c.tr("WHO"), c.tr("WHEN"), c.tr("TOOK"), c.tr("STANDARD"), "", c.tr("NOTE"))
+		for _, s := range v.Steps {
+			name, other := c.stepNames(s.Step)
+			standard, over := "-", ""
+			if s.Standard > 0 {
+				standard = duration(s.Standard)
+				if s.Took() > s.Standard {
+					over = c.tr("over")
+				}
+			}
+			tw.row(fmt.Sprint(s.Step), name, c.tr(string(s.Action)), s.Actor, c.when(s.At), duration(s.Took()), standard, over, oneLine(s.Note))
+			if other != "" {
+				tw.row("", other, "", "", "", "", "", "", "")
+			}
+		}
+		return tw.Flush()
+	})
+}
+
+// oneLine keeps a free-text note on one table row.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func visitList(fs *flag.FlagSet) action {
+	state := fs.String("state", "", "show only visits in `STATE`: submitted, checked, approved, rejected, inside, exited, reported, archive_ordered or archived")
+	return func(ctx context.Context, c *cli, _ []string) error {
+		q := url.Values{}
+		if *state != "" {
+			q.Set("state", *state)
+		}
+		raw, err := c.client().call(ctx, http.MethodGet, "/v1/visits", q, nil)
+		if err != nil {
+			return err
+		}
+		return output(c, raw, func(vs []controller.Visit) error {
+			if len(vs) == 0 {
+				_, err := fmt.Fprintln(c.stdout, c.tr("no visits"))
+				return err
+			}
+			tw := newTable(c.stdout)
+			tw.row("ID", c.tr("STATE"), c.tr("VISITOR"), c.tr("FROM"), c.tr("UNTIL"), c.tr("PURPOSE"))
+			for _, v := range vs {
+				tw.row(v.ID, c.tr(string(v.State)), v.VisitorID, c.when(v.From), c.when(v.Until), oneLine(v.Purpose))
+			}
+			return tw.Flush()
+		})
+	}
+}
+
+func simTap(fs *flag.FlagSet) action {
+	door := fs.String("door", "", "the `DOOR`'s name")
+	reader := fs.String("reader", "", "the `READER`'s name, e.g. entry or exit")
+	card := fs.String("card", "", "the `CARD` presented")
+	return func(ctx context.Context, c *cli, _ []string) error {
+		raw, err := c.client().call(ctx, http.MethodPost, "/v1/sim/tap", nil, map[string]string{"door": *door, "reader": *reader, "card": *card})
+		if err != nil {
+			return err
+		}
+		return output(c, raw, func(r controller.Result) error {
+			line := c.tr(string(r.Decision))
+			if r.Reason != "" {
+				line += " (" + string(r.Reason) + ")"
+			}
+			_, err := fmt.Fprintln(c.stdout, line)
+			return err
+		})
+	}
+}
+
+func simDoor(fs *flag.FlagSet) action {
+	door := fs.String("door", "", "the `DOOR`'s name")
+	return func(ctx context.Context, c *cli, args []string) error {
+		var open bool
+		switch args[0] {
+		case "open":
+			open = true
+		case "close", "closed":
+		default:
+			return usagef(c.cmd, "want open or close, got %q", args[0])
+		}
+		raw, err := c.client().call(ctx, http.MethodPost, "/v1/sim/door", nil, map[string]any{"door": *door, "open": open})
+		if err != nil {
+			return err
+		}
+		return output(c, raw, func(r api.DoorResult) error {
+			_, err := fmt.Fprintf(c.stdout, "%s %s: %s\n", c.tr("door"), r.Door, c.tr(r.Contact))
+			return err
+		})
+	}
+}
+
+func simRex(fs *flag.FlagSet) action {
+	door := fs.String("door", "", "the `DOOR`'s name")
+	return func(ctx context.Context, c *cli, _ []string) error {
+		raw, err := c.client().call(ctx, http.MethodPost, "/v1/sim/rex", nil, map[string]string{"door": *door})
+		if err != nil {
+			return err
+		}
+		return output(c, raw, func(r api.RexResult) error {
+			_, err := fmt.Fprintf(c.stdout, c.tr("exit button pressed at %s")+"\n", r.Door)
+			return err
+		})
+	}
+}
+
+// timeRange registers --since and --until and returns a function that
+// parses them into query parameters.
+func timeRange(fs *flag.FlagSet) func(c *cli, q url.Values) error {
+	since := fs.String("since", "", "only events at or after `RFC3339`")
+	until := fs.String("until", "", "only events before `RFC3339`")
+	return func(c *cli, q url.Values) error {
+		for _, f := range []struct{ name, v string }{{"since", *since}, {"until", *until}} {
+			if f.v == "" {
+				continue
+			}
+			t, err := parseTime(c.cmd, f.name, f.v)
+			if err != nil {
+				return err
+			}
+			q.Set(f.name, t.Format(time.RFC3339))
+		}
+		return nil
+	}
+}
+
+func events(fs *flag.FlagSet) action {
+	window := timeRange(fs)
+	return func(ctx context.Context, c *cli, _ []string) error {
+		q := url.Values{}
+		if err := window(c, q); err != nil {
+			return err
+		}
+		resp, err := c.client().do(ctx, http.MethodGet, "/v1/events", q, nil)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if c.json {
+			if _, err := io.Copy(c.stdout, resp.Body); err != nil {
+				return fmt.Errorf("read events: %w", err)
+			}
+			return trailerError(resp)
+		}
+		dec := json.NewDecoder(resp.Body)
+		if _, err := dec.Token(); err != nil { // [
+			return fmt.Errorf("read events: %w", err)
+		}
+		tw := newTable(c.stdout)
+		tw.row("SEQ", c.tr("TIME"), c.tr("TYPE"), c.tr("DOOR"), c.tr("READER"), c.tr("CARD"), c.tr("PERSON"), c.tr("VISIT"), c.tr("DECISION"), c.tr("REASON"), c.tr("ACTOR"), c.tr("DETAIL"))
+		for n := 1; dec.More(); n++ {
+			var e controller.Event
+			if err := dec.Decode(&e); err != nil {
+				tw.Flush()
+				if terr := trailerError(resp); terr != nil {
+					return terr
+				}
+				return fmt.Errorf("read events: %w", err)
+			}
+			tw.row(fmt.Sprint(e.Seq), c.when(e.Time), string(e.Type), dash(e.Door), dash(e.Reader), dash(e.Card),
+				dash(e.Person), dash(e.Visit), dash(string(e.Decision)), dash(string(e.Reason)), dash(e.Actor), dash(oneLine(e.Detail)))
+			if n%1000 == 0 { // keep memory bounded on long logs
+				tw.Flush()
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return fmt.Errorf("read events: %w", err)
+		}
+		return trailerError(resp)
+	}
+}
+
+func export(fs *flag.FlagSet) action {
+	format := fs.String("format", "", "`csv` or jsonl")
+	out := fs.String("o", "", "write to `FILE` instead of stdout")
+	window := timeRange(fs)
+	return func(ctx context.Context, c *cli, _ []string) error {
+		if *format != "csv" && *format != "jsonl" {
+			return usagef(c.cmd, "--format: want csv or jsonl, got %q", *format)
+		}
+		q := url.Values{"format": {*format}}
+		if err := window(c, q); err != nil {
+			return err
+		}
+		resp, err := c.client().do(ctx, http.MethodGet, "/v1/export", q, nil)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if *out == "" {
+			if _, err := io.Copy(c.stdout, resp.Body); err != nil {
+				return fmt.Errorf("read export: %w", err)
+			}
+			return trailerError(resp)
+		}
+		// Write beside the target and rename, so a failed export never
+		// leaves a file that looks complete.
+		f, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		_, err = io.Copy(f, resp.Body)
+		if err == nil {
+			err = trailerError(resp)
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), *out)
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", *out, err)
+		}
+		count := resp.Trailer.Get("Pintu-Count")
+		if c.json {
+			b, _ := json.Marshal(map[string]any{"file": *out, "format": *format, "count": json.Number(dashZero(count))})
+			return c.printJSON(b)
+		}
+		_, err = fmt.Fprintf(c.stdout, c.tr("exported %s events to %s")+"\n", dashZero(count), *out)
+		return err
+	}
+}
+
+func dashZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+func (c *cli) verify(ctx context.Context, _ []string) error {
+	raw, err := c.client().call(ctx, http.MethodGet, "/v1/verify", nil, nil)
+	if err != nil {
+		return err
+	}
+	var res api.VerifyResult
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return fmt.Errorf("decode response from pintud: %w", err)
+	}
+	if c.json {
+		if err := c.printJSON(raw); err != nil {
+			return err
+		}
+	}
+	if !res.OK {
+		return &chainError{res}
+	}
+	if c.json {
+		return nil
+	}
+	_, err = fmt.Fprintf(c.stdout, c.tr("ok: %d events, hash chain intact")+"\n", res.Count)
+	return err
+}
+
+// chainError is a broken audit log.
+type chainError struct{ res api.VerifyResult }
+
+func (e *chainError) Error() string {
+	return fmt.Sprintf("audit log broken at seq %d: %s (%d events before it verified)", e.res.BrokenSeq, e.res.Reason, e.res.Count)
+}

@@ -1,0 +1,58 @@
+// Package api is pintud's local API: HTTP with JSON over a unix socket, the
+// only way pintuctl (and later the web console) reaches the controller.
+//
+// [Server.Listen] creates the socket with mode 0660; [Server.Serve] answers on it
+// until its context is cancelled. Every route is under /v1:
+//
+//	GET  /v1/status                      doors, lockdown, alarms, who is inside
+//	GET  /v1/people                      everyone, ordered by id
+//	POST /v1/people                      add a person {id, name, roles, org, id_doc}
+//	GET  /v1/cards                       every card, ordered by id
+//	POST /v1/cards/assign                bind a card to a person {card, person}
+//	POST /v1/cards/revoke                revoke a card {card}
+//	POST /v1/visits                      SOP step 1 {visitor, by, purpose, devices, from, until, escort};
+//	                                     from defaults to now, until to two hours after from
+//	GET  /v1/visits?state=STATE          visits, ordered by id
+//	GET  /v1/visits/{id}                 one visit with its SOP history
+//	POST /v1/visits/{id}/{action}        a workflow step {by, text}: check, approve,
+//	                                     reject, return-id, report, order-archive, archive
+//	POST /v1/sim/tap                     simulated card read {door, reader, card}
+//	POST /v1/sim/door                    simulated door contact {door, open}
+//	POST /v1/sim/rex                     simulated exit button {door}
+//	GET  /v1/events?since=T&until=T      audit events as a JSON array
+//	GET  /v1/export?format=csv|jsonl&since=T&until=T
+//	GET  /v1/verify                      {ok, count, broken_seq, reason}
+//
+// Times in JSON are RFC 3339 in UTC; the CSV export writes them in the site's
+// time zone with its offset. Every response carries the site's time zone name
+// in the Pintu-Time-Zone header so clients can show times as the site sees
+// them. Errors are {"error": "..."} with a status that says what kind: 400 bad
+// request, 403 wrong role, 404 unknown, 409 conflict (exists, wrong visit
+// state, separation of duties), 503 storage failure or controller stopped.
+//
+// # Authentication
+//
+// There is none in the protocol: the socket's file mode (0660, owner and
+// group) decides who may talk to pintud, and every change made through the
+// API that has no SOP actor of its own (adding a person, assigning or
+// revoking a card) is recorded with the actor "local".
+//
+// # Caveats
+//
+// The streaming routes (events, export) send their status before the first
+// event. If reading the log fails part way, the body is cut short and the
+// Pintu-Error trailer carries the error; pintuctl checks it. The Pintu-Count
+// trailer carries the number of events sent.
+//
+// The verify route checks the chain link by link from seq 1. It cannot see
+// events removed from the end of the log; compare the count with an earlier
+// export for that.
+//
+// The oversized-body error is 400, not 413, to keep all body problems under
+// one status.
+//
+// The CSV export writes every field as stored, so free text that starts with
+// "=" or "+" reaches a spreadsheet as it was typed: auditors should open the
+// file as text (or import it) rather than let a spreadsheet evaluate it.
+// Altering the text would break recomputing the hash chain from the export.
+package api

@@ -1,0 +1,344 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/pintu/pintu/controller"
+)
+
+// localActor is recorded as the actor of changes made through the socket
+// that have no SOP actor of their own. The socket's file mode is the
+// authentication: whoever can open it is a local operator.
+const localActor = "local"
+
+// handler is a route: it writes a response on success and returns an error
+// otherwise, which serveHTTP turns into a JSON error response.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(pattern string, h handler) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) routes() {
+	s.handle("GET /v1/status", s.status)
+	s.handle("GET /v1/people", s.listPeople)
+	s.handle("POST /v1/people", s.addPerson)
+	s.handle("GET /v1/cards", s.listCards)
+	s.handle("POST /v1/cards/assign", s.assignCard)
+	s.handle("POST /v1/cards/revoke", s.revokeCard)
+	s.handle("POST /v1/visits", s.submitVisit)
+	s.handle("GET /v1/visits", s.listVisits)
+	s.handle("GET /v1/visits/{id}", s.getVisit)
+	s.handle("POST /v1/visits/{id}/{action}", s.stepVisit)
+	s.handle("POST /v1/sim/tap", s.simTap)
+	s.handle("POST /v1/sim/door", s.simDoor)
+	s.handle("POST /v1/sim/rex", s.simRex)
+	s.handle("GET /v1/events", s.events)
+	s.handle("GET /v1/export", s.export)
+	s.handle("GET /v1/verify", s.verify)
+}
+
+// serveHTTP routes r, answering unknown paths and methods with JSON errors
+// rather than ServeMux's plain text.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Pintu-Time-Zone", s.opts.Location.String())
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch rec.status {
+	case http.StatusNotFound:
+		s.writeError(w, r, notFound("no route for %s %s", r.Method, r.URL.Path))
+	case http.StatusMethodNotAllowed:
+		allow := rec.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, &httpError{
+			status: http.StatusMethodNotAllowed,
+			msg:    fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow),
+		})
+	default: // a redirect to the cleaned path, say
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		w.Write(rec.body.Bytes())
+	}
+}
+
+// recorder captures what ServeMux's own not-found and method-not-allowed
+// handlers write.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(b)
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.ctrl.Status(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, utcStatus(st))
+	return nil
+}
+
+func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
+	ps, err := s.ctrl.People(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, nonNil(ps))
+	return nil
+}
+
+func (s *Server) addPerson(w http.ResponseWriter, r *http.Request) error {
+	var b personBody
+	if err := s.decode(w, r, &b); err != nil {
+		return err
+	}
+	p := b.person()
+	if err := s.ctrl.AddPerson(r.Context(), p, localActor); err != nil {
+		return err
+	}
+	if got, err := s.ctrl.Person(r.Context(), p.ID); err == nil {
+		p = got
+	}
+	writeJSON(w, http.StatusCreated, p)
+	return nil
+}
+
+func (s *Server) listCards(w http.ResponseWriter, r *http.Request) error {
+	cs, err := s.ctrl.Cards(r.Context())
+	if err != nil {
+		return err
+	}
+	for i := range cs {
+		cs[i] = utcCard(cs[i])
+	}
+	writeJSON(w, http.StatusOK, nonNil(cs))
+	return nil
+}
+
+// card returns the stored record of card id, or a record built from what
+// the caller knows if the lookup fails.
+func (s *Server) card(r *http.Request, id string, fallback controller.Card) controller.Card {
+	cs, err := s.ctrl.Cards(r.Context())
+	if err != nil {
+		return fallback
+	}
+	if i := slices.IndexFunc(cs, func(c controller.Card) bool { return c.ID == id }); i >= 0 {
+		return utcCard(cs[i])
+	}
+	return fallback
+}
+
+func (s *Server) assignCard(w http.ResponseWriter, r *http.Request) error {
+	var b assignBody
+	if err := s.decode(w, r, &b); err != nil {
+		return err
+	}
+	if err := s.ctrl.AssignCard(r.Context(), b.Card, b.Person, localActor); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, s.card(r, b.Card, controller.Card{ID: b.Card, PersonID: b.Person}))
+	return nil
+}
+
+func (s *Server) revokeCard(w http.ResponseWriter, r *http.Request) error {
+	var b revokeBody
+	if err := s.decode(w, r, &b); err != nil {
+		return err
+	}
+	if err := s.ctrl.RevokeCard(r.Context(), b.Card, localActor); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.card(r, b.Card, controller.Card{ID: b.Card, Revoked: true}))
+	return nil
+}
+
+func (s *Server) submitVisit(w http.ResponseWriter, r *http.Request) error {
+	var b visitBody
+	if err := s.decode(w, r, &b); err != nil {
+		return err
+	}
+	v, err := s.ctrl.SubmitVisit(r.Context(), b.form, b.By)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, utcVisit(v))
+	return nil
+}
+
+func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) error {
+	var state controller.VisitState
+	if q := r.URL.Query().Get("state"); q != "" {
+		st, err := controller.ParseVisitState(q)
+		if err != nil {
+			names := make([]string, len(controller.VisitStates))
+			for i, x := range controller.VisitStates {
+				names[i] = string(x)
+			}
+			return badRequest("query parameter \"state\": unknown visit state %q (want one of %s)", q, strings.Join(names, ", "))
+		}
+		state = st
+	}
+	vs, err := s.ctrl.Visits(r.Context(), state)
+	if err != nil {
+		return err
+	}
+	for i := range vs {
+		vs[i] = utcVisit(vs[i])
+	}
+	writeJSON(w, http.StatusOK, nonNil(vs))
+	return nil
+}
+
+func (s *Server) getVisit(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.ctrl.Visit(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, utcVisit(v))
+	return nil
+}
+
+func (s *Server) stepVisit(w http.ResponseWriter, r *http.Request) error {
+	a := controller.Action(r.PathValue("action"))
+	if !slices.Contains(stepActions, a) {
+		return unknownAction(string(a))
+	}
+	b := stepBody{action: a}
+	if err := s.decode(w, r, &b); err != nil {
+		return err
+	}
+	v, err := s.ctrl.Step(r.Context(), r.PathValue("id"), a, b.By, b.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, utcVisit(v))
+	return nil
+}
+
+var errNoSim = notFound("simulated hardware is not enabled (start pintud with -sim)")
+
+func (s *Server) simTap(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Sim == nil {
+		return errNoSim
+	}
+	var b tapBody
+	if err := s.decode(w, r, &b); err != nil {
+		return err
+	}
+	res, err := s.opts.Sim.Tap(r.Context(), b.Door, b.Reader, b.Card)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// DoorResult is the answer to a simulated door contact change.
+type DoorResult struct {
+	Door    string `json:"door"`
+	Contact string `json:"contact"` // open or closed
+}
+
+// RexResult is the answer to a simulated exit button press.
+type RexResult struct {
+	Door string `json:"door"`
+}
+
+func (s *Server) simDoor(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Sim == nil {
+		return errNoSim
+	}
+	var b doorBody
+	if err := s.decode(w, r, &b); err != nil {
+		return err
+	}
+	if err := s.opts.Sim.Door(r.Context(), b.Door, *b.Open); err != nil {
+		return err
+	}
+	contact := "closed"
+	if *b.Open {
+		contact = "open"
+	}
+	writeJSON(w, http.StatusOK, DoorResult{Door: b.Door, Contact: contact})
+	return nil
+}
+
+func (s *Server) simRex(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Sim == nil {
+		return errNoSim
+	}
+	var b rexBody
+	if err := s.decode(w, r, &b); err != nil {
+		return err
+	}
+	if err := s.opts.Sim.REX(r.Context(), b.Door); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, RexResult(b))
+	return nil
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func utcStatus(s controller.Status) controller.Status {
+	s.Time = s.Time.UTC()
+	s.Doors = nonNil(s.Doors)
+	s.Alarms = nonNil(slices.Clone(s.Alarms))
+	for i := range s.Alarms {
+		s.Alarms[i].Since = s.Alarms[i].Since.UTC()
+	}
+	s.Inside = nonNil(slices.Clone(s.Inside))
+	for i := range s.Inside {
+		s.Inside[i].Since = s.Inside[i].Since.UTC()
+	}
+	return s
+}
+
+func utcCard(c controller.Card) controller.Card {
+	c.AssignedAt = c.AssignedAt.UTC()
+	c.RevokedAt = c.RevokedAt.UTC()
+	return c
+}
+
+func utcVisit(v controller.Visit) controller.Visit {
+	v.From, v.Until = v.From.UTC(), v.Until.UTC()
+	v.EnteredAt, v.ExitedAt = v.EnteredAt.UTC(), v.ExitedAt.UTC()
+	v.Steps = nonNil(slices.Clone(v.Steps))
+	for i := range v.Steps {
+		v.Steps[i].Started = v.Steps[i].Started.UTC()
+		v.Steps[i].At = v.Steps[i].At.UTC()
+	}
+	return v
+}

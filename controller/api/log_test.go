@@ -1,0 +1,273 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pintu/pintu/controller"
+	"github.com/pintu/pintu/controller/api"
+)
+
+// busyDay runs a visit through the whole SOP and some door traffic.
+func busyDay(e *env) {
+	e.seed().visit(controller.StateArchiveOrdered)
+	ctx := context.Background()
+	e.clock.Add(time.Minute)
+	_, err := e.ctrl.Step(ctx, "V0001", controller.ActionArchive, "adm", "")
+	e.must(err)
+	e.clock.Add(time.Minute)
+	_, err = e.ctrl.Tap(ctx, "server-room", "entry", "C-STOLEN")
+	e.must(err)
+	e.clock.Add(time.Minute)
+	e.must(e.ctrl.RequestExit(ctx, "server-room"))
+	e.clock.Add(time.Second)
+	e.must(e.ctrl.SetContact(ctx, "server-room", true))
+	e.clock.Add(2 * time.Second)
+	e.must(e.ctrl.SetContact(ctx, "server-room", false))
+	e.clock.Add(time.Minute)
+	e.must(e.ctrl.RevokeCard(ctx, "C-BUDI", "local"))
+}
+
+func TestExportGolden(t *testing.T) {
+	tests := []struct {
+		name, query, file, contentType string
+	}{
+		{"csv", "format=csv", "export.csv", "text/csv; charset=utf-8"},
+		{"jsonl", "format=jsonl", "export.jsonl", "application/jsonl"},
+		{"csv window", "format=csv&since=2026-11-02T09:03:00%2B07:00&until=2026-11-02T09:25:00%2B07:00", "export-window.csv", "text/csv; charset=utf-8"},
+		{"jsonl empty", "format=jsonl&since=2030-01-01T00:00:00Z", "export-empty.jsonl", "application/jsonl"},
+	}
+	e := newEnv(t)
+	busyDay(e)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do("GET", "/v1/export?"+tt.query, "")
+			if r.status != 200 {
+				t.Fatalf("export = %d %s, want 200", r.status, r.body)
+			}
+			if got := r.header.Get("Content-Type"); got != tt.contentType {
+				t.Errorf("Content-Type = %q, want %q", got, tt.contentType)
+			}
+			if got := r.trailer.Get("Pintu-Error"); got != "" {
+				t.Errorf("Pintu-Error trailer = %q, want none", got)
+			}
+			rows := bytes.Count(r.body, []byte("\n"))
+			if strings.HasSuffix(tt.file, ".csv") {
+				rows-- // the header
+			}
+			if got := r.trailer.Get("Pintu-Count"); got != strconv.Itoa(rows) {
+				t.Errorf("Pintu-Count trailer = %q, want %d", got, rows)
+			}
+			golden(t, tt.file, r.body)
+		})
+	}
+}
+
+// TestExportRecomputesChain checks that an export carries what an auditor
+// needs to check the hash chain without pintud.
+func TestExportRecomputesChain(t *testing.T) {
+	e := newEnv(t)
+	busyDay(e)
+	r := e.do("GET", "/v1/export?format=csv", "")
+	rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v controller.Verifier
+	prev := ""
+	for _, row := range rows[1:] {
+		seq, _ := strconv.ParseUint(row[0], 10, 64)
+		tm, err := time.Parse(time.RFC3339Nano, row[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := controller.Event{Seq: seq, Time: tm, Type: controller.EventType(row[2]), Door: row[3], Reader: row[4],
+			Card: row[5], Person: row[6], Visit: row[7], Decision: controller.Decision(row[8]),
+			Reason: controller.Reason(row[9]), Actor: row[10], Detail: row[11], ClockTrusted: row[12] == "true",
+			Prev: prev, Hash: row[13]}
+		if err := v.Next(ev); err != nil {
+			t.Fatalf("row %v: %v", row, err)
+		}
+		prev = ev.Hash
+	}
+	if v.Count() == 0 {
+		t.Fatal("export is empty")
+	}
+}
+
+// tamperLog is the controller's log as an attacker with the database file
+// would leave it: edit changes an event and returns false to drop it.
+type tamperLog struct {
+	log  controller.EventLog
+	edit func(*controller.Event) bool
+}
+
+func (l tamperLog) Events(q controller.EventQuery, fn func(controller.Event) error) error {
+	return l.log.Events(q, func(e controller.Event) error {
+		if !l.edit(&e) {
+			return nil
+		}
+		return fn(e)
+	})
+}
+
+func TestVerify(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*controller.Event) bool
+		want api.VerifyResult
+	}{
+		{"good log", nil, api.VerifyResult{OK: true, Count: 38}},
+		{"edited event", func(e *controller.Event) bool {
+			if e.Seq == 13 {
+				e.Actor = "kabid2"
+			}
+			return true
+		}, api.VerifyResult{Count: 12, BrokenSeq: 13, Reason: "hash does not match the event's contents"}},
+		{"edited event with its hash recomputed", func(e *controller.Event) bool {
+			if e.Seq == 13 {
+				e.Actor = "kabid2"
+				e.Hash = e.ComputeHash()
+			}
+			return true
+		}, api.VerifyResult{Count: 13, BrokenSeq: 14, Reason: "prev does not match the hash of the event before"}},
+		{"removed event", func(e *controller.Event) bool { return e.Seq != 7 },
+			api.VerifyResult{Count: 6, BrokenSeq: 7, Reason: "missing (next stored event is 8)"}},
+		{"first event removed", func(e *controller.Event) bool { return e.Seq != 1 },
+			api.VerifyResult{Count: 0, BrokenSeq: 1, Reason: "missing (next stored event is 2)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(e *env, o *api.Options) {
+				if tt.edit != nil {
+					o.Log = tamperLog{log: e.ctrl.Log(), edit: tt.edit}
+				}
+			})
+			busyDay(e)
+			r := e.do("GET", "/v1/verify", "")
+			if r.status != 200 {
+				t.Fatalf("verify = %d %s, want 200", r.status, r.body)
+			}
+			var got api.VerifyResult
+			if err := json.Unmarshal(r.body, &got); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("verify (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestVerifyEmptyLog(t *testing.T) {
+	e := newEnv(t, func(_ *env, o *api.Options) { o.Log = &sliceLog{} })
+	r := e.do("GET", "/v1/verify", "")
+	if got, want := string(r.body), `{"ok":true,"count":0}`+"\n"; r.status != 200 || got != want {
+		t.Errorf("verify = %d %s, want 200 %s", r.status, got, want)
+	}
+}
+
+// sliceLog is an audit log held in a slice. After failAfter events (if
+// non-zero) it fails, as a disk going bad in the middle of a read would.
+type sliceLog struct {
+	events    []controller.Event
+	failAfter int
+}
+
+// chain returns n events with a good hash chain.
+func chain(n int) []controller.Event {
+	evs := make([]controller.Event, n)
+	prev := ""
+	for i := range evs {
+		e := controller.Event{Seq: uint64(i + 1), Time: t0.Add(time.Duration(i) * time.Second),
+			Type: controller.EventAccess, Door: "server-room", Reader: "entry", Card: fmt.Sprintf("C-%d", i),
+			Decision: controller.Denied, Reason: controller.ReasonUnknownCard, ClockTrusted: true, Prev: prev}
+		e.Hash = e.ComputeHash()
+		evs[i], prev = e, e.Hash
+	}
+	return evs
+}
+
+func (l *sliceLog) Events(q controller.EventQuery, fn func(controller.Event) error) error {
+	for _, e := range l.events {
+		if l.failAfter > 0 && e.Seq > uint64(l.failAfter) {
+			return errors.New("bad sector")
+		}
+		if !q.Match(e) {
+			continue
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestLongLog reads a log longer than one batch in every format.
+func TestLongLog(t *testing.T) {
+	const n = 1300
+	e := newEnv(t, func(_ *env, o *api.Options) { o.Log = &sliceLog{events: chain(n)} })
+
+	r := e.do("GET", "/v1/events", "")
+	var evs []controller.Event
+	if err := json.Unmarshal(r.body, &evs); err != nil {
+		t.Fatalf("events: %v", err)
+	}
+	if len(evs) != n || evs[0].Seq != 1 || evs[n-1].Seq != n {
+		t.Errorf("events: got %d events, want %d in order", len(evs), n)
+	}
+	for i, ev := range evs {
+		if ev.Seq != uint64(i+1) {
+			t.Fatalf("events[%d].Seq = %d, want %d", i, ev.Seq, i+1)
+		}
+	}
+
+	r = e.do("GET", "/v1/export?format=jsonl", "")
+	if got := bytes.Count(r.body, []byte("\n")); got != n {
+		t.Errorf("export jsonl: %d lines, want %d", got, n)
+	}
+	r = e.do("GET", "/v1/export?format=csv&since=2026-11-02T02:10:00Z", "")
+	if got, want := bytes.Count(r.body, []byte("\n")), 1+n-600; got != want {
+		t.Errorf("export csv since 10 min: %d lines, want %d", got, want)
+	}
+
+	r = e.do("GET", "/v1/verify", "")
+	if got, want := string(r.body), fmt.Sprintf(`{"ok":true,"count":%d}`+"\n", n); got != want {
+		t.Errorf("verify = %s, want %s", got, want)
+	}
+}
+
+// TestStreamCutShort checks that a log failing after the stream started is
+// reported in the trailer, and that the body is visibly incomplete.
+func TestStreamCutShort(t *testing.T) {
+	tests := []struct{ path string }{
+		{"/v1/events"}, {"/v1/export?format=csv"}, {"/v1/export?format=jsonl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			e := newEnv(t, func(_ *env, o *api.Options) { o.Log = &sliceLog{events: chain(1000), failAfter: 700} })
+			r := e.do("GET", tt.path, "")
+			if r.status != 200 {
+				t.Fatalf("status = %d, want 200 (the error comes after the first batch)", r.status)
+			}
+			if got, want := r.trailer.Get("Pintu-Error"), "read audit log: bad sector"; got != want {
+				t.Errorf("Pintu-Error trailer = %q, want %q", got, want)
+			}
+			if got, want := r.trailer.Get("Pintu-Count"), "512"; got != want {
+				t.Errorf("Pintu-Count trailer = %q, want %q", got, want)
+			}
+			if strings.HasPrefix(tt.path, "/v1/events") && json.Valid(r.body) {
+				t.Error("events body is valid JSON; a cut-short array must not look complete")
+			}
+		})
+	}
+}

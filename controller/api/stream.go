@@ -1,0 +1,262 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pintu/pintu/controller"
+)
+
+// batchSize is how many events are read from the log at a time. Events are
+// collected in batches and written after the store's read returns, so a slow
+// client never holds a store transaction open.
+const batchSize = 512
+
+var errBatchFull = errors.New("api: batch full")
+
+// eachEvent calls fn for each event of log matching q, in sequence order,
+// and stops at the first error fn returns.
+func eachEvent(ctx context.Context, log controller.EventLog, q controller.EventQuery, fn func(controller.Event) error) error {
+	batch := make([]controller.Event, 0, batchSize)
+	for {
+		batch = batch[:0]
+		err := log.Events(q, func(e controller.Event) error {
+			batch = append(batch, e)
+			if len(batch) == batchSize {
+				return errBatchFull
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errBatchFull) {
+			return fmt.Errorf("read audit log: %w", err)
+		}
+		for _, e := range batch {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		q.FromSeq = batch[len(batch)-1].Seq + 1
+	}
+}
+
+// timeQuery reads the since and until query parameters.
+func timeQuery(r *http.Request) (controller.EventQuery, error) {
+	var q controller.EventQuery
+	vals := r.URL.Query()
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &q.Since}, {"until", &q.Until}} {
+		if v := vals.Get(p.name); v != "" {
+			t, err := parseTime("query parameter", p.name, v)
+			if err != nil {
+				return q, err
+			}
+			*p.dst = t
+		}
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
+		return q, badRequest("query parameter \"until\" must be after \"since\"")
+	}
+	return q, nil
+}
+
+// stream is a response body written event by event. Its status and headers
+// go out with the first write, so an error before any event can still be an
+// error response; one after is reported in the Pintu-Error trailer.
+type stream struct {
+	w           http.ResponseWriter
+	contentType string
+	started     bool
+	n           int
+	err         error // the first write error: the client is gone
+}
+
+func (st *stream) Write(b []byte) (int, error) {
+	if st.err != nil {
+		return 0, st.err
+	}
+	if !st.started {
+		st.started = true
+		h := st.w.Header()
+		h.Set("Content-Type", st.contentType)
+		h.Set("Trailer", "Pintu-Count, Pintu-Error")
+		st.w.WriteHeader(http.StatusOK)
+	}
+	n, err := st.w.Write(b)
+	st.err = err
+	return n, err
+}
+
+// finish ends the stream after eachEvent returned err.
+func (s *Server) finish(st *stream, r *http.Request, err error) error {
+	if err != nil && !st.started {
+		return err
+	}
+	if err != nil {
+		s.log.Error("api: stream cut short", "path", r.URL.Path, "sent", st.n, "err", err)
+		st.w.Header().Set("Pintu-Error", err.Error())
+	}
+	st.w.Header().Set("Pintu-Count", strconv.Itoa(st.n))
+	return nil
+}
+
+func utcEvent(e controller.Event) controller.Event {
+	e.Time = e.Time.UTC()
+	return e
+}
+
+func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
+	q, err := timeQuery(r)
+	if err != nil {
+		return err
+	}
+	st := &stream{w: w, contentType: "application/json"}
+	err = eachEvent(r.Context(), s.evlog, q, func(e controller.Event) error {
+		b, err := json.Marshal(utcEvent(e))
+		if err != nil {
+			return fmt.Errorf("encode event %d: %w", e.Seq, err)
+		}
+		sep := ",\n"
+		if st.n == 0 {
+			sep = "[\n"
+		}
+		st.n++
+		_, err = st.Write(append([]byte(sep), b...))
+		return err
+	})
+	if err == nil {
+		end := "\n]\n"
+		if st.n == 0 {
+			end = "[]\n"
+		}
+		_, err = io.WriteString(st, end)
+	}
+	return s.finish(st, r, err)
+}
+
+// exportColumns are the columns of an export, one row per event.
+var exportColumns = []string{"seq", "time", "type", "door", "reader", "card", "person",
+	"visit", "decision", "reason", "actor", "detail", "clock_trusted", "hash"}
+
+// exportRow is one event in a JSON Lines export. Every field is present in
+// every row so that tools see the same columns as in CSV.
+type exportRow struct {
+	Seq          uint64 `json:"seq"`
+	Time         string `json:"time"`
+	Type         string `json:"type"`
+	Door         string `json:"door"`
+	Reader       string `json:"reader"`
+	Card         string `json:"card"`
+	Person       string `json:"person"`
+	Visit        string `json:"visit"`
+	Decision     string `json:"decision"`
+	Reason       string `json:"reason"`
+	Actor        string `json:"actor"`
+	Detail       string `json:"detail"`
+	ClockTrusted bool   `json:"clock_trusted"`
+	Hash         string `json:"hash"`
+}
+
+// newExportRow renders e with its time in loc. Times keep their full
+// precision so that an auditor can recompute the hash chain from an export.
+func newExportRow(e controller.Event, loc *time.Location) exportRow {
+	return exportRow{
+		Seq: e.Seq, Time: e.Time.In(loc).Format(time.RFC3339Nano), Type: string(e.Type),
+		Door: e.Door, Reader: e.Reader, Card: e.Card, Person: e.Person, Visit: e.Visit,
+		Decision: string(e.Decision), Reason: string(e.Reason), Actor: e.Actor,
+		Detail: e.Detail, ClockTrusted: e.ClockTrusted, Hash: e.Hash,
+	}
+}
+
+func (x exportRow) record() []string {
+	return []string{strconv.FormatUint(x.Seq, 10), x.Time, x.Type, x.Door, x.Reader, x.Card,
+		x.Person, x.Visit, x.Decision, x.Reason, x.Actor, x.Detail,
+		strconv.FormatBool(x.ClockTrusted), x.Hash}
+}
+
+func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
+	q, err := timeQuery(r)
+	if err != nil {
+		return err
+	}
+	var st *stream
+	var row func(controller.Event) error
+	var end func() error
+	switch f := r.URL.Query().Get("format"); f {
+	case "csv":
+		st = &stream{w: w, contentType: "text/csv; charset=utf-8"}
+		cw := csv.NewWriter(st)
+		if err := cw.Write(exportColumns); err != nil {
+			return err
+		}
+		row = func(e controller.Event) error {
+			st.n++
+			if err := cw.Write(newExportRow(e, s.opts.Location).record()); err != nil {
+				return err
+			}
+			if st.n%batchSize == 0 {
+				cw.Flush()
+			}
+			return cw.Error()
+		}
+		end = func() error { cw.Flush(); return cw.Error() }
+	case "jsonl":
+		st = &stream{w: w, contentType: "application/jsonl"}
+		enc := json.NewEncoder(st)
+		row = func(e controller.Event) error {
+			st.n++
+			return enc.Encode(newExportRow(e, time.UTC))
+		}
+		end = func() error {
+			if !st.started { // an empty export is an empty body, with status 200
+				_, err := st.Write(nil)
+				return err
+			}
+			return nil
+		}
+	case "":
+		return badRequest("missing query parameter \"format\" (want csv or jsonl)")
+	default:
+		return badRequest("query parameter \"format\": unknown format %q (want csv or jsonl)", f)
+	}
+	err = eachEvent(r.Context(), s.evlog, q, row)
+	if err == nil {
+		err = end()
+	}
+	return s.finish(st, r, err)
+}
+
+// VerifyResult is the answer of the verify route.
+type VerifyResult struct {
+	OK        bool   `json:"ok"`
+	Count     uint64 `json:"count"`                // events verified good, from seq 1
+	BrokenSeq uint64 `json:"broken_seq,omitempty"` // the first bad event
+	Reason    string `json:"reason,omitempty"`     // what is wrong with it
+}
+
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
+	var v controller.Verifier
+	err := eachEvent(r.Context(), s.evlog, controller.EventQuery{}, v.Next)
+	res := VerifyResult{OK: err == nil, Count: v.Count()}
+	if ce, ok := errors.AsType[*controller.ChainError](err); ok {
+		res.BrokenSeq, res.Reason = ce.Seq, ce.Reason
+	} else if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
