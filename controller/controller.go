@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// housekeepEvery bounds how long the controller sleeps without looking at
+// the clock.
+const housekeepEvery = 30 * time.Second
+
 // Options are the Controller's optional collaborators. Zero means default.
 type Options struct {
 	// Now reads the wall clock; default time.Now.
@@ -98,10 +102,11 @@ func (c *Controller) Run(ctx context.Context) error {
 }
 
 func (c *Controller) armTimer(t *time.Timer) {
-	next, ok := c.st.nextDeadline()
-	d := time.Hour
-	if ok {
-		d = max(next.Sub(c.opts.Now()), 0)
+	// Wake at least this often so a clock that loses synchronisation raises
+	// its alarm even when nobody badges.
+	d := housekeepEvery
+	if next, ok := c.st.nextDeadline(); ok {
+		d = min(max(next.Sub(c.opts.Now()), 0), d)
 	}
 	t.Reset(d)
 }
@@ -195,12 +200,7 @@ func (c *Controller) SetContact(ctx context.Context, door string, open bool) err
 // RequestExit reports a press of the door's request-to-exit button. It always
 // releases the strike: egress is never blocked.
 func (c *Controller) RequestExit(ctx context.Context, door string) error {
-	var tx *txn
-	err := c.run(ctx, func(now time.Time) (*txn, error) {
-		var err error
-		tx, err = c.st.rex(now, door)
-		return tx, err
-	})
+	err := c.run(ctx, func(now time.Time) (*txn, error) { return c.st.rex(now, door) })
 	if errors.Is(err, ErrStorage) {
 		c.drive(door, true) // egress first; the failure was logged
 	}

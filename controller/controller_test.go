@@ -205,3 +205,30 @@ func TestStoppedControllerRefuses(t *testing.T) {
 		}
 	})
 }
+
+func TestClockAlarmWithoutInput(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		synced := true
+		c, err := controller.New(controller.DefaultConfig(), memstore.New(), &strikeLog{}, controller.Options{
+			ClockSynced: func() bool { mu.Lock(); defer mu.Unlock(); return synced },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- c.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+
+		mu.Lock()
+		synced = false
+		mu.Unlock()
+		time.Sleep(31 * time.Second)
+		synctest.Wait()
+		st, _ := c.Status(t.Context())
+		if len(st.Alarms) != 1 || st.Alarms[0].Kind != controller.AlarmClockUnsynced {
+			t.Fatalf("alarms after the clock lost sync = %+v, want clock_unsynced", st.Alarms)
+		}
+	})
+}

@@ -434,7 +434,8 @@ func (s *state) doorNames() []string {
 }
 
 func (s *state) occupants() []Occupant {
-	os := slices.Collect(maps.Values(s.inside))
+	os := make([]Occupant, 0, len(s.inside))
+	os = slices.AppendSeq(os, maps.Values(s.inside))
 	sortOccupants(os)
 	return os
 }
