@@ -25,8 +25,9 @@ const (
 	SocketName = "pintud.sock"
 )
 
-// DriverSim is the simulated driver, the only one so far. It is valid for
-// readers, relays, door contacts and request-to-exit buttons.
+// DriverSim is the simulated driver. It is valid for readers, relays, door
+// contacts, request-to-exit buttons and tamper switches; hardware.go lists
+// the others.
 const DriverSim = "sim"
 
 // MaxSize is the largest file Load reads. A configuration is a few
@@ -45,6 +46,8 @@ type File struct {
 	Roles    Roles
 	SOP      SOP
 	Doors    []Door
+	// MQTT is the broker link; nil when the file has no mqtt section.
+	MQTT *MQTT
 
 	// socketDerived is set when api.socket was not given, so that
 	// SetStateDir can move the socket with the state directory.
@@ -89,6 +92,8 @@ type Door struct {
 	Relay         Relay
 	Contact       *Device // nil when the door has no contact (no forced/held-open alarms)
 	REX           *Device // nil when the door has no request-to-exit button
+	Tamper        *Device // nil when the door has no enclosure tamper switch
+	Indicator     *Indicator
 }
 
 // Reader is a card reader beside a door.
@@ -108,10 +113,19 @@ type Relay struct {
 	FailSafe bool
 }
 
-// Device selects the driver behind a reader, relay, contact or button.
-// Hardware drivers will add their options (pins, bus, format) here.
+// Device selects the driver behind a reader, relay, contact, button or
+// tamper switch, with that driver's options; the fields of other drivers
+// are zero.
 type Device struct {
 	Driver string
+	Line   int // the line of the driver key, for messages about the device
+	// Pin is the GPIO line of a gpio relay, contact, REX or tamper switch.
+	Pin     Pin
+	Input   *Input // gpio contact, REX and tamper
+	Wiegand *Wiegand
+	RC522   *RC522
+	PN532   *PN532
+	HID     *HID
 }
 
 // Parse reads a configuration from data. name is the file name used in

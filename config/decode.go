@@ -33,6 +33,7 @@ type decoder struct {
 	filename string
 	probs    Errors
 	trace    func(path string, present bool)
+	uses     map[string]field // pins, buses and device paths seen, for use
 }
 
 func (d *decoder) addf(line int, key, format string, args ...any) {
@@ -580,8 +581,9 @@ func (d *decoder) file(root *yaml.Node) *File {
 	sop.allow("step_standards")
 
 	f.Doors = d.doors(top.get("doors"))
+	f.MQTT = d.mqtt(top.get("mqtt"))
 
-	top.allow("site", "state_dir", "api", "roles", "sop", "doors")
+	top.allow("site", "state_dir", "api", "roles", "sop", "doors", "mqtt")
 	return f
 }
 
@@ -691,17 +693,20 @@ func (d *decoder) door(f field) (Door, field) {
 		d.missing(rf)
 	} else {
 		ro := d.object(rf)
+		dev, keys := d.hwDevice(ro, kindRelay)
 		door.Relay = Relay{
-			Device:    d.device(ro),
+			Device:    dev,
 			ActiveLow: d.boolean(ro.get("active_low"), false),
 			FailSafe:  d.boolean(ro.get("fail_safe"), false),
 		}
-		ro.allow("driver", "active_low", "fail_safe")
+		ro.allow(append(keys, "active_low", "fail_safe")...)
 	}
-	door.Contact = d.optDevice(o.get("contact"))
-	door.REX = d.optDevice(o.get("rex"))
+	door.Contact = d.optDevice(o.get("contact"), kindContact)
+	door.REX = d.optDevice(o.get("rex"), kindREX)
+	door.Tamper = d.optDevice(o.get("tamper"), kindTamper)
+	door.Indicator = d.indicator(o.get("indicator"))
 	o.allow("name", "unlock", "held_open", "escort_window", "relock_on_close", "two_person",
-		"readers", "relay", "contact", "rex")
+		"readers", "relay", "contact", "rex", "tamper", "indicator")
 	return door, nf
 }
 
@@ -727,8 +732,9 @@ func (d *decoder) readers(f field) []Reader {
 				d.addf(df.line, df.path, "%s is not entry or exit", quote(s))
 			}
 		}
-		r.Device = d.device(o)
-		o.allow("name", "direction", "driver")
+		dev, keys := d.hwDevice(o, kindReader)
+		r.Device = dev
+		o.allow(append([]string{"name", "direction"}, keys...)...)
 		if r.Name != "" {
 			if prev, ok := first[r.Name]; ok {
 				d.addf(nf.line, nf.path, "%s is already the name of %s (line %d)", quote(r.Name), strings.TrimSuffix(prev.path, ".name"), prev.line)
@@ -741,27 +747,14 @@ func (d *decoder) readers(f field) []Reader {
 	return readers
 }
 
-// optDevice reads an optional contact or REX button; nil means none fitted.
-func (d *decoder) optDevice(f field) *Device {
+// optDevice reads an optional contact, REX button or tamper switch; nil
+// means none fitted.
+func (d *decoder) optDevice(f field, kind deviceKind) *Device {
 	if f.n == nil {
 		return nil
 	}
 	o := d.object(f)
-	dev := d.device(o)
-	o.allow("driver")
+	dev, keys := d.hwDevice(o, kind)
+	o.allow(keys...)
 	return &dev
-}
-
-// device reads the driver key of o. Hardware drivers will read their own
-// options here, keyed by driver, and their keys join the caller's allow
-// list.
-func (d *decoder) device(o *object) Device {
-	f := o.get("driver")
-	s := d.str(f, "", true)
-	switch s {
-	case "", DriverSim:
-	default:
-		d.addf(f.line, f.path, "%s is not a known driver (want %s)", quote(s), DriverSim)
-	}
-	return Device{Driver: s}
 }

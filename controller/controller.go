@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -36,6 +37,9 @@ type Controller struct {
 	reqs  chan request
 	done  chan struct{} // closed when Run returns
 	st    *state        // owned by the Run goroutine
+
+	watchMu  sync.Mutex
+	watchers []chan struct{} // see Watch
 }
 
 type request struct {
@@ -147,6 +151,7 @@ func (c *Controller) commitAndApply(tx *txn) error {
 	for _, s := range tx.strikes {
 		c.drive(s.door, s.unlocked)
 	}
+	c.notify()
 	return nil
 }
 

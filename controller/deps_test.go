@@ -26,6 +26,11 @@ func TestDomainStaysPure(t *testing.T) {
 	}
 	for _, d := range pkg.Deps {
 		for _, banned := range []string{"go.etcd.io/bbolt", "periph.io/", "github.com/eclipse/paho", "github.com/pintu/pintu/"} {
+			// The signed command format is pure too, and the domain verifies
+			// commands with it.
+			if d == "github.com/pintu/pintu/controller/remote" {
+				continue
+			}
 			if strings.HasPrefix(d, banned) {
 				t.Errorf("controller depends on %s", d)
 			}

@@ -49,6 +49,11 @@ type Snapshot struct {
 	Cards  []Card
 	Visits []Visit
 	Inside []Occupant
+	// Keys are the coordinators' remote command keys, revoked ones too.
+	Keys []Key
+	// Commands are the remote commands decided on and not yet forgotten:
+	// the persistent replay cache.
+	Commands []CommandRecord
 	// Last is the newest stored event (zero Seq when the log is empty).
 	Last Event
 }
@@ -62,6 +67,11 @@ type Change struct {
 	Visits []Visit    // created or updated
 	Enter  []Occupant // now inside (replaces any record for the same person)
 	Leave  []string   // person IDs no longer inside
+	Keys   []Key      // remote command keys created or updated
+	// Commands are remote command ids to remember (replay cache); Forget
+	// are ids whose time has passed, to drop. Commands apply before Forget.
+	Commands []CommandRecord
+	Forget   []string
 }
 
 // Actuator drives a door's strike. Implementations are hardware adapters; the

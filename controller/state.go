@@ -30,6 +30,7 @@ type state struct {
 	newest    time.Time // newest event time ever stored; the clock must not read earlier
 	synced    bool      // the kernel says the clock is synchronised
 	visitSeq  int
+	remote    remoteState // keys, replay cache and verifier of remote commands
 }
 
 type door struct {
@@ -59,6 +60,11 @@ type waiter struct {
 	visit  string
 	at     time.Time
 }
+
+// maxRecent bounds the staff reads a door remembers for escort pairing: a
+// visitor pairs with the latest ones, and a burst of reads must not make
+// every later input slower.
+const maxRecent = 16
 
 type staffTap struct {
 	person    string
@@ -142,6 +148,9 @@ func newState(cfg Config, snap Snapshot) (*state, error) {
 	for _, o := range snap.Inside {
 		s.setOccupant(o)
 	}
+	if err := s.loadRemote(snap); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -205,48 +214,43 @@ func (s *state) emit(tx *txn, e Event) int {
 	return len(tx.change.Events) - 1
 }
 
-func (s *state) putPerson(tx *txn, p Person) {
-	old, had := s.people[p.ID]
-	s.people[p.ID] = p
-	tx.change.People = append(tx.change.People, p)
-	tx.undo = append(tx.undo, func() {
+// put stores v under id in m and returns the undo that puts back what was
+// there before.
+func put[V any](m map[string]V, id string, v V) (undo func(), had bool) {
+	old, had := m[id]
+	m[id] = v
+	return func() {
 		if had {
-			s.people[p.ID] = old
+			m[id] = old
 		} else {
-			delete(s.people, p.ID)
+			delete(m, id)
 		}
-	})
+	}, had
+}
+
+func (s *state) putPerson(tx *txn, p Person) {
+	undo, _ := put(s.people, p.ID, p)
+	tx.change.People = append(tx.change.People, p)
+	tx.undo = append(tx.undo, undo)
 }
 
 func (s *state) putCard(tx *txn, c Card) {
-	old, had := s.cards[c.ID]
-	s.cards[c.ID] = c
+	undo, _ := put(s.cards, c.ID, c)
 	tx.change.Cards = append(tx.change.Cards, c)
-	tx.undo = append(tx.undo, func() {
-		if had {
-			s.cards[c.ID] = old
-		} else {
-			delete(s.cards, c.ID)
-		}
-	})
+	tx.undo = append(tx.undo, undo)
 }
 
 func (s *state) putVisit(tx *txn, v Visit) {
-	old, had := s.visits[v.ID]
-	s.visits[v.ID] = v
+	undo, had := put(s.visits, v.ID, v)
 	tx.change.Visits = append(tx.change.Visits, v)
+	tx.undo = append(tx.undo, undo)
 	if !had {
 		s.byVisitor[v.VisitorID] = append(s.byVisitor[v.VisitorID], v.ID)
+		tx.undo = append(tx.undo, func() {
+			ids := s.byVisitor[v.VisitorID]
+			s.byVisitor[v.VisitorID] = ids[:len(ids)-1]
+		})
 	}
-	tx.undo = append(tx.undo, func() {
-		if had {
-			s.visits[v.ID] = old
-			return
-		}
-		delete(s.visits, v.ID)
-		ids := s.byVisitor[v.VisitorID]
-		s.byVisitor[v.VisitorID] = ids[:len(ids)-1]
-	})
 }
 
 func (s *state) enter(tx *txn, o Occupant) {
@@ -443,6 +447,7 @@ func (s *state) occupants() []Occupant {
 func (s *state) start(now time.Time) *txn {
 	tx := s.begin(now)
 	s.emit(tx, Event{Type: EventStarted, Detail: fmt.Sprintf("%d doors, %d people, %d inside", len(s.doors), len(s.people), len(s.inside))})
+	s.forgetCommands(tx)
 	// Occupancy survived the restart; alarms did not, so derive them again.
 	for _, o := range s.visitorsInside() {
 		if o.Escort != "" {
@@ -601,6 +606,9 @@ func (s *state) staffRead(tx *txn, d *door, base Event, p Person) Result {
 		return s.decide(tx, withDetail(base, "escort"), Granted, "")
 	}
 	d.recent = append(d.recent, staffTap{person: p.ID, canEscort: canEscort, at: tx.now})
+	if len(d.recent) > maxRecent {
+		d.recent = slices.Delete(d.recent, 0, len(d.recent)-maxRecent)
+	}
 	if !s.hasAccess(p) {
 		return s.decide(tx, base, Denied, ReasonNoRoomAccess)
 	}

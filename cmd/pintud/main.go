@@ -24,7 +24,6 @@ import (
 	"github.com/pintu/pintu/controller/api"
 	"github.com/pintu/pintu/controller/boltstore"
 	"github.com/pintu/pintu/controller/doorio"
-	"github.com/pintu/pintu/drivers/sim"
 )
 
 func main() {
@@ -46,6 +45,7 @@ var (
 
 type flags struct {
 	sim, demo, checkConfig bool
+	hwcheck                bool
 	configPath, dataDir    string
 	logFormat              string
 }
@@ -57,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.BoolVar(&f.sim, "sim", false, "run on simulated hardware (with the embedded default config unless -config is given)")
 	fs.BoolVar(&f.demo, "demo", false, "seed demo people, cards and an approved visit, and print the cards to tap")
 	fs.BoolVar(&f.checkConfig, "check-config", false, "validate -config, print the problems and exit 0 or 1")
+	fs.BoolVar(&f.hwcheck, "hwcheck", false, "check the wiring of -config: pulse each relay, print inputs and card reads until interrupted")
 	fs.StringVar(&f.configPath, "config", "", "config file (YAML)")
 	fs.StringVar(&f.dataDir, "data", "", "state directory (default: the config's state_dir, ./pintu-data)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
@@ -64,6 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 		fmt.Fprintln(stderr, "usage: pintud -sim [-demo] [-data DIR]")
 		fmt.Fprintln(stderr, "       pintud -config FILE [-data DIR]")
 		fmt.Fprintln(stderr, "       pintud -check-config -config FILE")
+		fmt.Fprintln(stderr, "       pintud -hwcheck -config FILE")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +78,10 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
 		fmt.Fprintf(stderr, "pintud: -log-format %q: want text or json\n", f.logFormat)
+		return f, errUsage
+	}
+	if f.hwcheck && f.configPath == "" {
+		fmt.Fprintln(stderr, "pintud: -hwcheck needs -config FILE")
 		return f, errUsage
 	}
 	if f.checkConfig && f.configPath == "" {
@@ -109,6 +115,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		h = slog.NewJSONHandler(stderr, nil)
 	}
 	log := slog.New(h)
+	if f.hwcheck {
+		return hwcheck(ctx, f.configPath, stdout, log)
+	}
 
 	cfg := config.Default()
 	if f.configPath != "" {
@@ -123,21 +132,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("create state directory: %w", err)
 	}
 
-	// The strikes exist, locked, before anything else happens.
-	strikes := doorio.Strikes{}
-	for _, d := range cfg.Doors {
-		name := d.Name
-		strikes[name] = sim.NewRelay(name, func(unlocked bool) {
-			log.Info("relay", "door", name, "state", lockWord(unlocked))
-		})
-	}
-
+	// The state file's lock comes first: a second pintud on the same state
+	// directory must stop before it touches the door's pins.
 	dbPath := filepath.Join(cfg.StateDir, "pintu.db")
-	store, err := boltstore.Open(dbPath, nil)
+	store, err := boltstore.Open(dbPath, &boltstore.Options{Outbox: cfg.MQTT != nil})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+
+	// Then the strikes exist, locked, before anything else happens.
+	hw, err := openHardware(cfg, f.configPath, f.sim, newResolver, log)
+	if err != nil {
+		return err
+	}
+	defer hw.close()
+	strikes := hw.strikes
 
 	ctrl, err := controller.New(cfg.Controller(), store, strikes, controller.Options{
 		Logger:      log,
@@ -157,9 +167,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	runMQTT, err := newMQTT(cfg.MQTT, ctrl, store, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ctrl.Run(gctx) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
+	if runMQTT != nil {
+		g.Go(func() error { return runMQTT(gctx) })
+	}
+	g.Go(func() error { return hw.run(gctx, ctrl) })
 	if f.demo {
 		g.Go(func() error {
 			if err := seedDemo(gctx, ctrl, stdout, cfg.API.Socket); err != nil {

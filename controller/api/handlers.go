@@ -44,6 +44,9 @@ func (s *Server) routes() {
 	s.handle("GET /v1/events", s.events)
 	s.handle("GET /v1/export", s.export)
 	s.handle("GET /v1/verify", s.verify)
+	s.handle("GET /v1/keys", s.listKeys)
+	s.handle("POST /v1/keys", s.addKey)
+	s.handle("POST /v1/keys/revoke", s.revokeKey)
 }
 
 // serveHTTP routes r, answering unknown paths and methods with JSON errors

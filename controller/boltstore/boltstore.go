@@ -38,6 +38,10 @@ type Options struct {
 	// NoSync skips the fsync at the end of each commit. A crash can then lose
 	// or corrupt committed events: only for benchmarks and test fixtures.
 	NoSync bool
+	// Outbox makes Commit also queue each event in the outbox, in the same
+	// transaction, until Ack removes it: the MQTT link publishes from there
+	// (see Pending). Leave it off when nothing drains the outbox.
+	Outbox bool
 }
 
 // eventsPerRead is how many log entries Events reads per read transaction.
@@ -47,7 +51,8 @@ const eventsPerRead = 1024
 type Store struct {
 	db     *bolt.DB
 	closed atomic.Bool
-	batch  int // log entries read per read transaction by Events
+	batch  int  // log entries read per read transaction by Events
+	outbox bool // Commit queues events in the outbox
 }
 
 var _ controller.Store = (*Store)(nil)
@@ -75,7 +80,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err := db.Update(migrate); err != nil {
 		return nil, errors.Join(fmt.Errorf("boltstore: open %s: %w", path, err), db.Close())
 	}
-	return &Store{db: db, batch: eventsPerRead}, nil
+	return &Store{db: db, batch: eventsPerRead, outbox: o.Outbox}, nil
 }
 
 // Path is the file the store lives in.
@@ -129,6 +134,11 @@ func (s *Store) Commit(c controller.Change) error {
 			if err := put(b.events, seqKey(e.Seq), e); err != nil {
 				return fmt.Errorf("event %d: %w", e.Seq, err)
 			}
+			if s.outbox {
+				if err := b.outbox.Put(seqKey(e.Seq), nil); err != nil {
+					return fmt.Errorf("event %d: outbox: %w", e.Seq, err)
+				}
+			}
 		}
 		for _, p := range c.People {
 			if err := putID(b.people, "person", p.ID, p); err != nil {
@@ -158,7 +168,7 @@ func (s *Store) Commit(c controller.Change) error {
 				return fmt.Errorf("leave %q: %w", id, err)
 			}
 		}
-		return nil
+		return commitRemote(b, c)
 	})
 	if err != nil {
 		return fmt.Errorf("boltstore: commit: %w", err)
@@ -182,6 +192,12 @@ func (s *Store) Load() (controller.Snapshot, error) {
 			return err
 		}
 		if snap.Inside, err = loadAll[controller.Occupant](b.inside, "occupant"); err != nil {
+			return err
+		}
+		if snap.Keys, err = loadAll[controller.Key](b.keys, "key"); err != nil {
+			return err
+		}
+		if snap.Commands, err = loadAll[controller.CommandRecord](b.commands, "command"); err != nil {
 			return err
 		}
 		k, v := b.events.Cursor().Last()

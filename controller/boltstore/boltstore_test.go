@@ -317,7 +317,7 @@ func TestOpenDamaged(t *testing.T) {
 		is     error  // the error Open wraps, if any
 		want   string // in Open's error
 	}{
-		{name: "newer schema", damage: version(schemaVersion() + 1), is: ErrNewerSchema, want: "schema version 2"},
+		{name: "newer schema", damage: version(schemaVersion() + 1), is: ErrNewerSchema, want: "schema version 3"},
 		{name: "short version", damage: func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketMeta).Put(keySchema, []byte{1})
 		}, want: "schema version is 1 bytes"},

@@ -15,11 +15,16 @@ var (
 	bucketVisits = []byte("visits") // visit ID → JSON controller.Visit
 	bucketInside = []byte("inside") // person ID → JSON controller.Occupant
 	bucketEvents = []byte("events") // seqKey(seq) → JSON controller.Event
+	// Since schema 2.
+	bucketKeys     = []byte("keys")     // key ID → JSON controller.Key
+	bucketCommands = []byte("commands") // command ID → JSON controller.CommandRecord (replay cache)
+	bucketOutbox   = []byte("outbox")   // seqKey(seq) → empty: events not yet acknowledged by the MQTT broker
 
 	keySchema = []byte("schema_version") // 8-byte big-endian schema version
 
 	// recordBuckets are the buckets the current schema has besides meta.
-	recordBuckets = [][]byte{bucketPeople, bucketCards, bucketVisits, bucketInside, bucketEvents}
+	recordBuckets = [][]byte{bucketPeople, bucketCards, bucketVisits, bucketInside, bucketEvents,
+		bucketKeys, bucketCommands, bucketOutbox}
 )
 
 // A migration brings a file from schema version-1 to version, inside the
@@ -37,6 +42,14 @@ var migrations = []migration{
 		// The list is spelled out: a migration is history and must not follow
 		// later changes to recordBuckets.
 		for _, name := range [][]byte{bucketPeople, bucketCards, bucketVisits, bucketInside, bucketEvents} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	}},
+	{version: 2, what: "remote command keys, replay cache and MQTT outbox", up: func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketKeys, bucketCommands, bucketOutbox} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -89,6 +102,7 @@ func migrate(tx *bolt.Tx) error {
 // buckets are the record buckets of one transaction.
 type buckets struct {
 	people, cards, visits, inside, events *bolt.Bucket
+	keys, commands, outbox                *bolt.Bucket
 }
 
 // bucketsOf returns tx's record buckets, which Open made sure exist.
@@ -99,5 +113,9 @@ func bucketsOf(tx *bolt.Tx) buckets {
 		visits: tx.Bucket(bucketVisits),
 		inside: tx.Bucket(bucketInside),
 		events: tx.Bucket(bucketEvents),
+
+		keys:     tx.Bucket(bucketKeys),
+		commands: tx.Bucket(bucketCommands),
+		outbox:   tx.Bucket(bucketOutbox),
 	}
 }

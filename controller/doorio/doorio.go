@@ -1,6 +1,7 @@
 // Package doorio connects door hardware to the controller: it turns the
 // controller's strike commands into relay writes, and readings from readers,
-// door contacts and REX buttons into controller inputs. It is the glue the
+// door contacts, REX buttons and tamper switches into controller inputs, and
+// decisions and alarms into indicator patterns (Hardware). It is the glue the
 // drivers never see; they stay domain-agnostic.
 package doorio
 

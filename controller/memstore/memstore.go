@@ -24,6 +24,11 @@ type Store struct {
 	inside  map[string]controller.Occupant
 	events  []controller.Event // append-only: stored elements never change
 	failErr error
+
+	keys     map[string]controller.Key
+	commands map[string]controller.CommandRecord
+	outboxOn bool
+	outbox   []uint64 // seqs not yet acknowledged, ascending
 }
 
 var _ controller.Store = (*Store)(nil)
@@ -35,6 +40,9 @@ func New() *Store {
 		cards:  map[string]controller.Card{},
 		visits: map[string]controller.Visit{},
 		inside: map[string]controller.Occupant{},
+
+		keys:     map[string]controller.Key{},
+		commands: map[string]controller.CommandRecord{},
 	}
 }
 
@@ -56,6 +64,9 @@ func (s *Store) Load() (controller.Snapshot, error) {
 		Cards:  sortedValues(s.cards, nil),
 		Visits: sortedValues(s.visits, cloneVisit),
 		Inside: sortedValues(s.inside, nil),
+
+		Keys:     sortedValues(s.keys, cloneKey),
+		Commands: sortedValues(s.commands, nil),
 	}
 	if n := len(s.events); n > 0 {
 		snap.Last = s.events[n-1]
@@ -89,6 +100,7 @@ func (s *Store) Commit(c controller.Change) error {
 	for _, id := range c.Leave {
 		delete(s.inside, id)
 	}
+	s.commitRemote(c)
 	return nil
 }
 
@@ -148,7 +160,7 @@ func check(c controller.Change, last uint64) error {
 			return errors.New("leave without a person id")
 		}
 	}
-	return nil
+	return checkRemote(c)
 }
 
 // sortedValues returns m's values ordered by key, each passed through clone

@@ -54,3 +54,7 @@ func TestFailCommits(t *testing.T) {
 		t.Errorf("Events() verified %d events, err %v; want 2, nil", v.Count(), err)
 	}
 }
+
+func TestOutboxConformance(t *testing.T) {
+	storetest.RunOutbox(t, func(t *testing.T) storetest.Outbox { return memstore.New().EnableOutbox() })
+}

@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) controller.Store) {
 		{"Copies", testCopies},
 		{"CommitDuringEvents", one(testCommitDuringEvents)},
 		{"Concurrent", one(testConcurrent)},
+		{"RemoteRecords", one(testRemoteRecords)},
+		{"RemoteRefused", testRemoteRefused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })

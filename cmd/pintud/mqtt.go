@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/pintu/pintu/config"
+	"github.com/pintu/pintu/controller"
+	"github.com/pintu/pintu/controller/mqttlink"
+)
+
+// newMQTT builds the MQTT link of the config's mqtt section, reading the
+// password, TLS and lock code files it names, and returns its Run; nil when
+// there is no mqtt section. run starts it beside the controller; the door
+// works the same whether it connects or not.
+func newMQTT(m *config.MQTT, ctrl *controller.Controller, outbox mqttlink.Outbox, log *slog.Logger) (func(context.Context) error, error) {
+	if m == nil {
+		return nil, nil
+	}
+	lc := mqttlink.Config{
+		Broker: m.Broker, ClientID: m.ClientID, Username: m.Username, KeepAlive: m.KeepAlive,
+		Prefix: m.TopicPrefix, CleanSession: m.CleanSession, Logger: log,
+		HomeAssistant: mqttlink.HomeAssistant{
+			Enabled: m.HomeAssistant.Enabled, DiscoveryPrefix: m.HomeAssistant.DiscoveryPrefix,
+			LockEntity: m.HomeAssistant.Enabled && m.HomeAssistant.LockEntity.Enabled,
+		},
+	}
+	if m.PasswordFile != "" {
+		p, err := os.ReadFile(m.PasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt: password: %w", err)
+		}
+		lc.Password = strings.TrimRight(string(p), "\r\n")
+	}
+	if strings.HasPrefix(m.Broker, "ssl://") {
+		tc, err := tlsConfig(m.CAFile, m.CertFile, m.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt: %w", err)
+		}
+		lc.TLS = tc
+	}
+	if lc.HomeAssistant.LockEntity {
+		codes, err := readCodes(m.HomeAssistant.LockEntity.CodesFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt: home assistant lock codes: %w", err)
+		}
+		lc.HomeAssistant.Codes = codes
+	}
+	link, err := mqttlink.New(lc, ctrl, outbox)
+	if err != nil {
+		return nil, err
+	}
+	return link.Run, nil
+}
+
+func tlsConfig(ca, cert, key string) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if ca != "" {
+		data, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, fmt.Errorf("read CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(data) {
+			return nil, fmt.Errorf("CA %s: no PEM certificate", ca)
+		}
+		tc.RootCAs = pool
+	}
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	}
+	return tc, nil
+}
+
+// readCodes reads lines "person-id code"; blank lines and # comments are
+// skipped. The file must not be readable by others.
+func readCodes(path string) (map[string]string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	codes := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 2 || len(f[1]) < 4 {
+			return nil, fmt.Errorf("%s:%d: want \"person-id code\" with a code of at least 4 characters", path, n)
+		}
+		if _, dup := codes[f[1]]; dup {
+			return nil, fmt.Errorf("%s:%d: code used twice", path, n)
+		}
+		codes[f[1]] = f[0]
+	}
+	return codes, sc.Err()
+}

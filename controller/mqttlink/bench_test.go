@@ -1,0 +1,222 @@
+package mqttlink
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/pintu/pintu/controller"
+	"github.com/pintu/pintu/controller/boltstore"
+	"github.com/pintu/pintu/controller/remote"
+	"github.com/pintu/pintu/controller/storetest"
+	"github.com/pintu/pintu/internal/mosquittotest"
+)
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// benchKeys registers n keys for citra, so the per-key rate limit (5 per
+// 10s) does not throttle the benchmark.
+func benchKeys(b *testing.B, e *env, n int) []ed25519.PrivateKey {
+	b.Helper()
+	s, err := boltstore.Open(e.path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	keys := make([]ed25519.PrivateKey, n)
+	var recs []controller.Key
+	for i := range keys {
+		seed := sha256.Sum256([]byte(fmt.Sprintf("bench %d", i)))
+		keys[i] = ed25519.NewKeyFromSeed(seed[:])
+		p := pub(keys[i])
+		recs = append(recs, controller.Key{ID: remote.KeyID(p), PersonID: "citra", Public: p, AddedAt: time.Now()})
+	}
+	if err := s.Commit(controller.Change{Keys: recs}); err != nil {
+		b.Fatal(err)
+	}
+	return keys
+}
+
+// BenchmarkRemoteUnlock: command published to result received over a
+// loopback Mosquitto, and command received (out of paho) to relay write.
+// Commands alternate unlock and lock, so each one writes the relay.
+func BenchmarkRemoteUnlock(b *testing.B) {
+	br := startBroker(b)
+	e := newEnv(b, br)
+	e.cfg.Logger = nil
+	keys := benchKeys(b, e, 400)
+	e.startCtrl()
+	var recv atomic.Int64
+	l, err := New(e.cfg, e.ctrl, e.store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l.received = func(t time.Time) { recv.Store(t.UnixNano()) }
+	e.link = l
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	b.Cleanup(func() { cancel(); <-done })
+	e.ready()
+
+	results := make(chan controller.RemoteResult, 16)
+	o := mqtt.NewClientOptions().AddBroker(br.URL()).SetClientID("bench-coord").
+		SetUsername(mosquittotest.UserCoordinator).SetPassword(br.Users[mosquittotest.UserCoordinator])
+	cl := mqtt.NewClient(o)
+	if tok := cl.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		b.Fatal(tok.Error())
+	}
+	defer cl.Disconnect(100)
+	tok := cl.Subscribe(prefix+"/+/cmd/result", 1, func(_ mqtt.Client, m mqtt.Message) {
+		var r controller.RemoteResult
+		if json.Unmarshal(m.Payload(), &r) == nil {
+			results <- r
+		}
+	})
+	if !tok.WaitTimeout(wait) || tok.Error() != nil {
+		b.Fatal(tok.Error())
+	}
+
+	var rtt, toRelay []time.Duration
+	i := 0
+	for b.Loop() {
+		if i >= 5*len(keys) {
+			b.Fatalf("more iterations than the keys' rate limit allows (%d)", 5*len(keys))
+		}
+		a := remote.ActionUnlock
+		if i%2 == 1 {
+			a = remote.ActionLock
+		}
+		c := remote.Command{Door: door, Action: a, Reason: "bench", IssuedAt: time.Now()}.WithDefaults()
+		p, err := remote.Sign(c, keys[i%len(keys)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, writes := e.act.state()
+		start := time.Now()
+		if tok := cl.Publish(prefix+"/"+door+"/cmd", 1, false, p); !tok.WaitTimeout(wait) || tok.Error() != nil {
+			b.Fatal(tok.Error())
+		}
+		select {
+		case r := <-results:
+			if !r.Accepted || r.ID != c.ID {
+				b.Fatalf("result %+v, want %s accepted", r, c.ID)
+			}
+		case <-time.After(wait):
+			b.Fatal("no result")
+		}
+		rtt = append(rtt, time.Since(start))
+		e.act.mu.Lock()
+		if len(e.act.at) > writes {
+			toRelay = append(toRelay, e.act.at[writes].Sub(time.Unix(0, recv.Load())))
+		}
+		e.act.mu.Unlock()
+		i++
+	}
+	b.ReportMetric(ms(percentile(rtt, 0.50)), "rtt-p50-ms")
+	b.ReportMetric(ms(percentile(rtt, 0.99)), "rtt-p99-ms")
+	b.ReportMetric(ms(percentile(toRelay, 0.50)), "recv-to-relay-p50-ms")
+	b.ReportMetric(ms(percentile(toRelay, 0.99)), "recv-to-relay-p99-ms")
+}
+
+// BenchmarkOutbox: b.N events queued in the outbox (the broker was down)
+// drain to the broker; a viewer counts them. Meanwhile a card is read every
+// 5ms, and its read-to-relay time is compared with the same reads before the
+// link starts.
+func BenchmarkOutbox(b *testing.B) {
+	br := startBroker(b)
+	e := newEnv(b, br)
+	e.cfg.Logger = nil
+	s, err := boltstore.Open(e.path, &boltstore.Options{Outbox: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := b.N
+	var last controller.Event
+	for n > 0 {
+		k := min(n, 5000)
+		evs := storetest.Chain(last, k)
+		if err := s.Commit(controller.Change{Events: evs}); err != nil {
+			b.Fatal(err)
+		}
+		last, n = evs[k-1], n-k
+	}
+	s.Close()
+	e.startCtrl()
+
+	taps := func(stop <-chan struct{}) []time.Duration {
+		var ds []time.Duration
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return ds
+			case <-time.After(5 * time.Millisecond):
+			}
+			reader := []string{"entry", "exit"}[i%2]
+			start := time.Now()
+			if _, err := e.ctrl.Tap(context.Background(), door, reader, "card-citra"); err != nil {
+				b.Error(err)
+				return ds
+			}
+			ds = append(ds, time.Since(start))
+		}
+	}
+	stop := make(chan struct{})
+	time.AfterFunc(time.Second, func() { close(stop) })
+	idle := taps(stop)
+
+	var got atomic.Uint64
+	all := make(chan struct{})
+	var once sync.Once
+	o := mqtt.NewClientOptions().AddBroker(br.URL()).SetClientID("bench-viewer").
+		SetUsername(mosquittotest.UserViewer).SetPassword(br.Users[mosquittotest.UserViewer])
+	cl := mqtt.NewClient(o)
+	if tok := cl.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		b.Fatal(tok.Error())
+	}
+	defer cl.Disconnect(100)
+	cl.Subscribe(prefix+"/+/events", 1, func(_ mqtt.Client, m mqtt.Message) {
+		var ev controller.Event
+		if json.Unmarshal(m.Payload(), &ev) == nil && ev.Seq <= last.Seq && got.Add(1) >= last.Seq {
+			once.Do(func() { close(all) })
+		}
+	}).WaitTimeout(wait)
+
+	b.ResetTimer()
+	start := time.Now()
+	e.startLink()
+	busyStop := make(chan struct{})
+	busyDone := make(chan []time.Duration)
+	go func() { busyDone <- taps(busyStop) }()
+	select {
+	case <-all:
+	case <-time.After(time.Duration(b.N)*time.Millisecond + time.Minute):
+		b.Fatalf("viewer got %d of %d events", got.Load(), last.Seq)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	close(busyStop)
+	busy := <-busyDone
+	b.ReportMetric(float64(last.Seq)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(ms(percentile(idle, 0.99)), "tap-p99-idle-ms")
+	b.ReportMetric(ms(percentile(busy, 0.99)), "tap-p99-draining-ms")
+	b.ReportMetric(float64(len(busy)), "taps-while-draining")
+}
