@@ -13,6 +13,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/pintu/pintu/controller"
 	"github.com/pintu/pintu/controller/remote"
@@ -214,6 +215,7 @@ func (l *Link) options() *mqtt.ClientOptions {
 		SetPassword(l.cfg.Password).
 		SetKeepAlive(l.cfg.KeepAlive).
 		SetCleanSession(l.cfg.CleanSession).
+		SetStore(noStore{}).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
 		SetConnectRetryInterval(l.cfg.ConnectRetry).
@@ -533,3 +535,20 @@ func checkPrefix(p string) error {
 	}
 	return nil
 }
+
+// noStore is a paho message store that keeps nothing. The outbox is what
+// redelivers events, so paho need not resend its in-flight messages on
+// reconnect; its resume would also race with new publishes (paho v1.5.1
+// sets the DUP flag on a packet the writer may be sending, and sends it
+// twice).
+type noStore struct{}
+
+func (noStore) Open()                             {}
+func (noStore) Put(string, packets.ControlPacket) {}
+func (noStore) Get(string) packets.ControlPacket  { return nil }
+func (noStore) All() []string                     { return nil }
+func (noStore) Del(string)                        {}
+func (noStore) Close()                            {}
+func (noStore) Reset()                            {}
+
+var _ mqtt.Store = noStore{}

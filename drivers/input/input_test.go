@@ -168,6 +168,7 @@ func TestHalt(t *testing.T) {
 		if err := d.Halt(); err != nil {
 			t.Errorf("Halt() = %v", err)
 		}
+		synctest.Wait() // let the goroutine above pass Run's result on
 		select {
 		case err := <-ran:
 			if err != nil {

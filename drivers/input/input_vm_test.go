@@ -1,0 +1,147 @@
+//go:build vmtest && linux
+
+package input_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+
+	"github.com/pintu/pintu/drivers/input"
+	"github.com/pintu/pintu/internal/vmtest"
+)
+
+// TestVMInput drives gpio-sim lines from the simulator side, as a door
+// contact, a REX button and a tamper switch would, and checks what
+// drivers/input reports through periph.io's character-device driver: the
+// level at start, each settled change, and nothing for a bounce that
+// comes back within the debounce period.
+func TestVMInput(t *testing.T) {
+	vmtest.Require(t)
+	const debounce = 30 * time.Millisecond
+	for _, tc := range []struct {
+		line string
+		opts input.Opts
+	}{
+		// As config/example.yaml wires them: contact and tamper a closed
+		// loop to ground while inactive, REX a button to ground.
+		{"in-contact", input.Opts{Pull: gpio.PullUp, Debounce: debounce}},
+		{"in-rex", input.Opts{Pull: gpio.PullUp, ActiveLow: true, Debounce: debounce}},
+		{"in-tamper", input.Opts{Pull: gpio.PullDown, Debounce: debounce}},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			sim := vmtest.FindLine(t, tc.line)
+			dev, err := input.New(vmtest.Pin(t, tc.line), &tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The bias reached the kernel: gpio-sim holds it as its pull.
+			wantUp := tc.opts.Pull == gpio.PullUp
+			if up, err := sim.Pull(); err != nil || up != wantUp {
+				t.Fatalf("simulator pull after New = up %v (%v), want up %v", up, err, wantUp)
+			}
+			// set drives the line and returns the time just before: the
+			// edge happens after it.
+			set := func(high bool) time.Time {
+				t.Helper()
+				before := time.Now()
+				if err := sim.SetPull(high); err != nil {
+					t.Fatal(err)
+				}
+				return before
+			}
+			idle := tc.opts.ActiveLow // the pin level that reads inactive
+			set(idle)
+
+			ctx, cancel := context.WithCancel(context.Background())
+			out := make(chan bool, 16)
+			done := make(chan error, 1)
+			go func() { done <- dev.Run(ctx, out) }()
+			defer func() {
+				cancel()
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Errorf("Run = %v", err)
+					}
+				case <-time.After(5 * time.Second):
+					t.Error("Run did not return within 5s of cancel")
+				}
+			}()
+			recv := func(what string) (bool, time.Time) {
+				t.Helper()
+				select {
+				case v := <-out:
+					return v, time.Now()
+				case <-time.After(5 * time.Second):
+					t.Fatalf("%s: no report within 5s", what)
+				}
+				return false, time.Time{}
+			}
+			quiet := func(what string, d time.Duration) {
+				t.Helper()
+				select {
+				case v := <-out:
+					t.Fatalf("%s: reported %v, want nothing", what, v)
+				case <-time.After(d):
+				}
+			}
+
+			if v, _ := recv("initial level"); v != false {
+				t.Fatalf("initial level = %v, want false (inactive)", v)
+			}
+			// A clean change: reported once, after the debounce period.
+			at := set(!idle)
+			v, got := recv("activate")
+			if !v {
+				t.Fatalf("after the line went %s: reported %v, want true", level(!idle), v)
+			}
+			if d := got.Sub(at); d < debounce {
+				t.Errorf("reported %v after the edge, before the %v debounce period", d, debounce)
+			}
+			quiet("after activate", 3*debounce)
+
+			// Contact bounce: edges closer than the debounce period, ending
+			// inactive. One report, after the last edge has settled.
+			for i, high := 0, idle; i < 6; i, high = i+1, !high {
+				set(high)
+				time.Sleep(debounce / 6)
+			}
+			last := set(idle)
+			v, got = recv("bounce to inactive")
+			if v {
+				t.Fatalf("after a bounce ending inactive: reported %v, want false", v)
+			}
+			if d := got.Sub(last); d < debounce {
+				t.Errorf("reported %v after the last bounce, before the %v debounce period", d, debounce)
+			}
+			quiet("after the bounce", 3*debounce)
+
+			// A glitch that comes back within the debounce period: no report.
+			set(!idle)
+			time.Sleep(debounce / 4)
+			set(idle)
+			quiet("after a glitch", 4*debounce)
+
+			// Halt stops Run.
+			if err := dev.Halt(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-done:
+				done <- err
+			case <-time.After(5 * time.Second):
+				t.Fatal("Run did not return within 5s of Halt")
+			}
+		})
+	}
+}
+
+func level(high bool) string {
+	if high {
+		return "High"
+	}
+	return "Low"
+}
