@@ -34,6 +34,12 @@ type Stats struct {
 	Dropped uint64
 	// LostEdges is the number of edges missing from Edge.Seq.
 	LostEdges uint64
+	// Late counts edges numbered behind one already decoded: delivered out
+	// of order by more than a Dev puts back (see Caveats), or twice. They
+	// are left out, and the frame under way is discarded (Dropped). An
+	// edge that a Dev gave up waiting for, and that came after all, is
+	// counted in LostEdges and in Late.
+	Late uint64
 }
 
 const (
@@ -56,7 +62,10 @@ const (
 // A gap in Edge.Seq discards the frame under way, which the lost edges may
 // have ended, and the frame the next edge starts, which they may have
 // begun. A frame already flushed stays accepted: Flush's caller asserts
-// it has fed every edge that happened before now.
+// it has fed every edge that happened before now. An edge numbered at or
+// behind the last one fed is late: it is counted in Stats.Late and left
+// out, and the frame under way is discarded. The Decoder does not reorder
+// edges; a Dev does, before them (see Caveats).
 //
 // A frame ends when no edge follows its last one for the wait that
 // Deadline reports: Opts.Gap in general, shorter once the frame has one of
@@ -110,11 +119,13 @@ func NewDecoder(opts *Opts) (*Decoder, error) {
 func (d *Decoder) Feed(e Edge) (Card, bool) {
 	lost := false
 	if e.Seq != 0 {
+		if d.lastSeq != 0 && e.Seq <= d.lastSeq {
+			d.late()
+			return Card{}, false
+		}
 		if d.lastSeq != 0 && e.Seq != d.lastSeq+1 {
 			lost = true
-			if e.Seq > d.lastSeq {
-				d.stats.LostEdges += e.Seq - d.lastSeq - 1
-			}
+			d.stats.LostEdges += e.Seq - d.lastSeq - 1
 		}
 		d.lastSeq = e.Seq
 	}
@@ -150,6 +161,17 @@ func (d *Decoder) Flush(now time.Duration) (Card, bool) {
 		return Card{}, false
 	}
 	return d.finish()
+}
+
+// late counts an edge that came behind its successors, and discards the
+// frame under way, to which it may belong: its bit cannot be put back in
+// place. The frame then waits for Gap, as one that lost edges does.
+func (d *Decoder) late() {
+	d.stats.Late++
+	if d.n > 0 {
+		d.tainted = true
+		d.wait = d.settle()
+	}
 }
 
 // Pending returns the number of bits of the frame under way.

@@ -20,8 +20,11 @@ type fakeSource struct {
 	base  time.Duration // the clock's reading at start
 	start time.Time
 	edges []Edge
-	next  int
-	err   error // returned once the edges are played, if set
+	// queued, if set, is when the source has each edge, in order, as
+	// the kernel queues them after stamping them; nil: at its Time.
+	queued []time.Duration
+	next   int
+	err    error // returned once the edges are played, if set
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -52,7 +55,7 @@ func (f *fakeSource) ReadEdges(ctx context.Context, buf []Edge, until time.Durat
 		}
 		now := f.now()
 		n := 0
-		for n < len(buf) && f.next < len(f.edges) && f.edges[f.next].Time <= now {
+		for n < len(buf) && f.next < len(f.edges) && f.at(f.next) <= now {
 			buf[n] = f.edges[f.next]
 			n++
 			f.next++
@@ -68,8 +71,8 @@ func (f *fakeSource) ReadEdges(ctx context.Context, buf []Edge, until time.Durat
 		}
 		var wake <-chan time.Time
 		at, timed := until, until != 0
-		if f.next < len(f.edges) && (!timed || f.edges[f.next].Time < at) {
-			at, timed = f.edges[f.next].Time, true
+		if f.next < len(f.edges) && (!timed || f.at(f.next) < at) {
+			at, timed = f.at(f.next), true
 		}
 		if timed {
 			tm := time.NewTimer(at - now)
@@ -84,6 +87,14 @@ func (f *fakeSource) ReadEdges(ctx context.Context, buf []Edge, until time.Durat
 		case <-wake:
 		}
 	}
+}
+
+// at returns when the source has edge i.
+func (f *fakeSource) at(i int) time.Duration {
+	if f.queued != nil {
+		return f.queued[i]
+	}
+	return f.edges[i].Time
 }
 
 func (f *fakeSource) Close() error {

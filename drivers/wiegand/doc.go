@@ -4,10 +4,10 @@
 // frames and the card formats; what a card means is up to its caller.
 //
 // Open requests D0 and D1 from the Linux GPIO character device as one line
-// request (the v2 uAPI), so that the kernel timestamps the falling edges of
-// both lines in its interrupt handler and queues them, in order and
-// numbered, on one descriptor. A Dev decodes them in a goroutine and
-// delivers each Card on Reads:
+// request (the v2 uAPI), so that the kernel timestamps and numbers the
+// falling edges of both lines in its interrupt handler and queues them on
+// one descriptor. A Dev puts them back in the order of their numbers,
+// decodes them in a goroutine and delivers each Card on Reads:
 //
 //	d, err := wiegand.Open("gpiochip0", 17, 27, &wiegand.Opts{Lengths: []int{26, 34}})
 //	if err != nil {
@@ -38,8 +38,8 @@
 // interval (at least 1 ms): 4 ms after the last bit at a 2 ms bit interval,
 // 1.8 ms at 900 µs, 1 ms at 200 µs. Otherwise a frame ends after Opts.Gap
 // (25 ms) of silence. A frame with bad parity, an unexpected length, fewer
-// than 4 bits, or an edge lost by the kernel is discarded and counted in
-// Stats, never turned into a card.
+// than 4 bits, or an edge lost by the kernel or come too late is discarded
+// and counted in Stats, never turned into a card.
 //
 // # Datasheet
 //
@@ -71,9 +71,23 @@
 // further behind (for instance, no one drains Reads), it drops the oldest,
 // and the frames around the loss are discarded (Stats.Dropped).
 //
+// The kernel numbers the edges of D0 and D1 in the order they happened,
+// but each line's interrupt thread queues its own: with more than one CPU,
+// two edges close together are now and then queued out of order. A Dev
+// holds an edge that comes before one numbered ahead of it until that one
+// comes, for at most 1 ms after the held edge's timestamp (and at most 32
+// edges); this delays nothing but the held edges, and does not move the
+// end of a frame. An edge still missing then is taken as lost: the frames
+// around it are discarded (Stats.Dropped, Stats.LostEdges) and, should it
+// come later, it is left out (Stats.Late). The thread runs at real-time
+// priority; only a system that holds it off for a millisecond loses reads
+// this way. A Decoder fed directly does not reorder: an edge numbered
+// behind one already fed discards the frame under way.
+//
 // With Opts.Realtime, a step of the wall clock during a frame (NTP, a
-// manual set) can split or spoil it; the default monotonic clock does not
-// step.
+// manual set) can split or spoil it, and a step back just after an edge
+// is lost holds the edges that follow (up to 32) until the clock is back;
+// the default monotonic clock does not step.
 //
 // Open needs kernel 5.10 or later (GPIO v2 uAPI) and, for Opts.PullUp, a
 // GPIO driver that supports bias. D0 and D1 of a 5 V reader need a level

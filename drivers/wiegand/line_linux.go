@@ -103,8 +103,8 @@ var (
 const gpioV2GetLineIoctl = 3<<30 | uintptr(unsafe.Sizeof(gpioV2LineRequest{}))<<16 | 0xB4<<8 | 0x07
 
 // Open requests the lines d0 and d1 of a GPIO chip as inputs with
-// falling-edge detection, in one line request so that the kernel queues
-// the edges of both in order, and returns a Dev decoding them. chip is a
+// falling-edge detection, in one line request so that the kernel numbers
+// the edges of both in the order they happened, and returns a Dev decoding them. chip is a
 // name such as "gpiochip0" or a path such as "/dev/gpiochip0"; d0 and d1 are
 // line offsets on that chip. A nil opts means DefaultOpts.
 func Open(chip string, d0, d1 int, opts *Opts) (*Dev, error) {
@@ -175,7 +175,7 @@ type lineSource struct {
 	f      *os.File
 	d0, d1 uint32
 	clock  int32
-	seq    uint64 // the last sequence number, extended to 64 bits
+	seq    uint64 // the highest sequence number, extended to 64 bits
 	raw    []byte
 	closed atomic.Bool
 }
@@ -276,7 +276,8 @@ func (s *lineSource) parse(raw []byte, buf []Edge) int {
 	n := 0
 	for ; len(raw) >= gpioV2LineEventSize; raw = raw[gpioV2LineEventSize:] {
 		ev := parseEvent(raw)
-		s.seq = extendSeq(s.seq, ev.Seqno)
+		seq := extendSeq(s.seq, ev.Seqno)
+		s.seq = max(s.seq, seq)
 		var bit uint8
 		switch ev.Offset {
 		case s.d0:
@@ -285,7 +286,7 @@ func (s *lineSource) parse(raw []byte, buf []Edge) int {
 		default:
 			continue // not ours; cannot happen with two lines requested
 		}
-		buf[n] = Edge{Time: time.Duration(ev.TimestampNs), Bit: bit, Seq: s.seq}
+		buf[n] = Edge{Time: time.Duration(ev.TimestampNs), Bit: bit, Seq: seq}
 		n++
 	}
 	return n
@@ -304,14 +305,17 @@ func parseEvent(b []byte) gpioV2LineEvent {
 	}
 }
 
-// extendSeq extends the kernel's 32-bit sequence number seq32 to 64 bits,
-// given the previous extended one.
+// extendSeq extends the kernel's 32-bit sequence number seq32 to 64 bits:
+// to the value nearest prev, the highest extended so far. An edge that the
+// kernel queued behind later ones stays behind them (the reorderer puts it
+// back), and the number wraps from 2^32-1 to 0 forward. seq32 is never
+// taken to be 0 or less: the kernel numbers from 1.
 func extendSeq(prev uint64, seq32 uint32) uint64 {
-	s := prev&^0xffffffff | uint64(seq32)
-	if s < prev {
-		s += 1 << 32
+	d := int64(int32(seq32 - uint32(prev)))
+	if d < 0 && uint64(-d) >= prev {
+		d += 1 << 32
 	}
-	return s
+	return prev + uint64(d)
 }
 
 func (s *lineSource) Close() error {

@@ -69,6 +69,15 @@ func TestExtendSeq(t *testing.T) {
 		{0xffff_ffff, 0, 1 << 32},
 		{0xffff_fffd, 2, 1<<32 + 2},
 		{1<<32 + 7, 8, 1<<32 + 8},
+		// Queued out of order: behind, not 2^32 ahead.
+		{2, 1, 1},
+		{185, 184, 184},
+		{1 << 32, 0xffff_ffff, 0xffff_ffff},
+		{1<<32 + 1, 0xffff_fffe, 0xffff_fffe},
+		{3<<32 + 5, 0xffff_fff0, 3<<32 - 16},
+		// Never 0 or below: the kernel numbers from 1.
+		{1, 0, 1 << 32},
+		{0, 0x8000_0001, 0x8000_0001},
 	} {
 		if got := extendSeq(tc.prev, tc.seq); got != tc.want {
 			t.Errorf("extendSeq(%#x, %#x) = %#x, want %#x", tc.prev, tc.seq, got, tc.want)
@@ -130,6 +139,46 @@ func TestLineSourceRead(t *testing.T) {
 	n, err = src.ReadEdges(context.Background(), buf, 1)
 	if err != nil || n != 0 {
 		t.Errorf("ReadEdges(until passed, nothing queued) = %d, %v; want 0, nil", n, err)
+	}
+}
+
+// Edges the kernel queued out of order, across the wraparound of its
+// 32-bit seqno, come out numbered in order, and in order from a Dev's
+// reorderer, with no gap.
+func TestLineSourceSwappedWrap(t *testing.T) {
+	src, w := pipeSource(t)
+	src.seq = 0xffff_fffc // as if 2^32-4 edges came before
+	var raw []byte
+	for _, seq := range []uint32{0xffff_fffd, 0xffff_ffff, 0xffff_fffe, 1, 0, 2} {
+		raw = append(raw, event(uint64(seq)+1000, 17, seq)...)
+	}
+	if _, err := w.Write(raw); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]Edge, 8)
+	n, err := src.ReadEdges(context.Background(), buf, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	for _, e := range buf[:n] {
+		got = append(got, e.Seq)
+	}
+	want := []uint64{1<<32 - 3, 1<<32 - 1, 1<<32 - 2, 1<<32 + 1, 1 << 32, 1<<32 + 2}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("seqs read (-want +got):\n%s", diff)
+	}
+	r := newReorderer(reorderWindow)
+	r.next = 1<<32 - 3
+	got = got[:0]
+	for _, e := range buf[:n] {
+		r.Push(e)
+	}
+	for e, ok := r.Pop(); ok; e, ok = r.Pop() {
+		got = append(got, e.Seq)
+	}
+	if diff := cmp.Diff(seqs(1<<32-3, 6), got); diff != "" {
+		t.Errorf("seqs reordered (-want +got):\n%s", diff)
 	}
 }
 

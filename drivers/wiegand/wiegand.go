@@ -82,9 +82,11 @@ const (
 	edgeBatch = 64
 )
 
-// EdgeSource delivers the edges of D0 and D1, in the order they happened.
-// Open makes one from the GPIO character device; tests and simulators
-// provide their own.
+// EdgeSource delivers the edges of D0 and D1, in the order they happened,
+// or numbered (Edge.Seq) in that order: a Dev puts back in order an edge
+// delivered behind ones that follow it, as the kernel's may be, if it
+// comes within 1 ms of their timestamps (see Caveats). Open makes one from the GPIO character device;
+// tests and simulators provide their own.
 type EdgeSource interface {
 	// ReadEdges waits for at least one edge and reads as many as are
 	// available and fit in buf. If until is not zero and the source's clock
@@ -104,6 +106,7 @@ type Dev struct {
 	name   string
 	src    EdgeSource
 	dec    *Decoder
+	reo    *reorderer
 	reads  chan Card
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -131,6 +134,7 @@ func New(src EdgeSource, opts *Opts) (*Dev, error) {
 		name:   name,
 		src:    src,
 		dec:    dec,
+		reo:    newReorderer(reorderWindow),
 		reads:  make(chan Card, readsQueue),
 		cancel: cancel,
 		done:   make(chan struct{}),
@@ -196,9 +200,15 @@ func (d *Dev) run(ctx context.Context) {
 	defer close(d.reads)
 	buf := make([]Edge, edgeBatch)
 	for {
+		// Wake for the pending frame's end, once the kernel has had the
+		// time to queue its edges, or for the end of a held edge's wait
+		// for those numbered before it, whichever comes first.
 		var until time.Duration
 		if dl, ok := d.dec.Deadline(); ok {
 			until = dl + deliverySlack
+		}
+		if dl, ok := d.reo.Deadline(); ok && (until == 0 || dl < until) {
+			until = dl
 		}
 		n, err := d.src.ReadEdges(ctx, buf, until)
 		if err != nil {
@@ -209,13 +219,26 @@ func (d *Dev) run(ctx context.Context) {
 			}
 			return
 		}
-		if n == 0 && until != 0 {
-			if c, ok := d.dec.Flush(until); ok && !d.send(ctx, c) {
+		for _, e := range buf[:n] {
+			d.reo.Push(e)
+		}
+		drained := n == 0 && until != 0 // every edge before until was read
+		if drained {
+			d.reo.Expire(until)
+		}
+		for {
+			e, ok := d.reo.Pop()
+			if !ok {
+				break
+			}
+			if c, ok := d.dec.Feed(e); ok && !d.send(ctx, c) {
 				return
 			}
 		}
-		for _, e := range buf[:n] {
-			if c, ok := d.dec.Feed(e); ok && !d.send(ctx, c) {
+		// Edges stamped before until-deliverySlack have been queued by
+		// now, and none of them is held: reorderWindow <= deliverySlack.
+		if drained {
+			if c, ok := d.dec.Flush(until - deliverySlack); ok && !d.send(ctx, c) {
 				return
 			}
 		}
