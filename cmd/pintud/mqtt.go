@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"os"
@@ -40,7 +38,7 @@ func newMQTT(m *config.MQTT, ctrl *controller.Controller, outbox mqttlink.Outbox
 		lc.Password = strings.TrimRight(string(p), "\r\n")
 	}
 	if strings.HasPrefix(m.Broker, "ssl://") {
-		tc, err := tlsConfig(m.CAFile, m.CertFile, m.KeyFile)
+		tc, err := mqttlink.TLSConfig(m.CAFile, m.CertFile, m.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("mqtt: %w", err)
 		}
@@ -58,29 +56,6 @@ func newMQTT(m *config.MQTT, ctrl *controller.Controller, outbox mqttlink.Outbox
 		return nil, err
 	}
 	return link.Run, nil
-}
-
-func tlsConfig(ca, cert, key string) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if ca != "" {
-		data, err := os.ReadFile(ca)
-		if err != nil {
-			return nil, fmt.Errorf("read CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(data) {
-			return nil, fmt.Errorf("CA %s: no PEM certificate", ca)
-		}
-		tc.RootCAs = pool
-	}
-	if cert != "" {
-		pair, err := tls.LoadX509KeyPair(cert, key)
-		if err != nil {
-			return nil, fmt.Errorf("client certificate: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{pair}
-	}
-	return tc, nil
 }
 
 // readCodes reads lines "person-id code"; blank lines and # comments are

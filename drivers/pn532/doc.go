@@ -2,9 +2,11 @@
 // controller on I2C.
 //
 // It owns the host link to the chip: the frame format, acknowledgements, the
-// I2C status byte or the P70_IRQ line, initialisation, and the hold-off that
-// turns a card resting on the reader into one read. It knows nothing about
-// doors or badges; an adapter turns UIDs into controller inputs.
+// I2C status byte or the P70_IRQ line and initialisation. The polling
+// schedule, the hold-off that turns a card resting on the reader into one
+// read and the retries after errors are package cardpoll's, shared with
+// rc522. It knows nothing about doors or badges; an adapter turns UIDs into
+// controller inputs.
 //
 // ReadUID returns the UID of the next card in the field. Run polls forever,
 // sends each new UID on a channel and re-initialises the chip after errors.

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/i2c"
+
+	"github.com/pintu/pintu/drivers/cardpoll"
 )
 
 // Errors returned by this package, tested with errors.Is. ErrTarget is about
@@ -38,6 +39,14 @@ var (
 	// does not accept, such as a UID that is not 4, 7 or 10 bytes long.
 	ErrTarget = errors.New("pn532: unsupported target")
 )
+
+// UID is a card's unique identifier as the card sent it: 4, 7 or 10 bytes,
+// cascade tags removed. String gives uppercase hex, for example
+// "04A1B2C3D4E5F6".
+type UID = cardpoll.UID
+
+// isCardErr reports whether err is about a card rather than the reader.
+func isCardErr(err error) bool { return errors.Is(err, ErrTarget) }
 
 // opError names the operation that failed without repeating the package
 // prefix of the error it wraps.
@@ -115,8 +124,6 @@ const (
 	maxCmdTimeout = time.Second
 	statusStep    = time.Millisecond // status byte poll period
 	wakeDelay     = 10 * time.Millisecond
-	minBackoff    = 100 * time.Millisecond
-	maxBackoff    = 5 * time.Second
 )
 
 // Dev is a PN532 on I2C. Its methods are safe for concurrent use; card polls
@@ -124,13 +131,7 @@ const (
 type Dev struct {
 	bus  i2c.Bus
 	opts Opts
-	done chan struct{} // closed by Halt
-
-	haltOnce sync.Once
-
-	mu       sync.Mutex // guards the fields below and the chip
-	halted   bool
-	needInit bool
+	loop cardpoll.Loop // serialises polls and Halt: it owns the chip after New
 }
 
 // New initialises the PN532 on bus: GetFirmwareVersion, SAMConfiguration
@@ -148,9 +149,16 @@ func New(bus i2c.Bus, opts *Opts) (*Dev, error) {
 			return nil, wrap("configure irq pin", err)
 		}
 	}
-	d := &Dev{bus: bus, opts: o, done: make(chan struct{})}
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d := &Dev{bus: bus, opts: o}
+	d.loop = cardpoll.Loop{
+		Read:      d.listTarget,
+		Reinit:    d.init,
+		CardErr:   isCardErr,
+		Interval:  o.PollInterval,
+		HoldOff:   o.HoldOff,
+		OnError:   o.OnError,
+		ErrHalted: ErrHalted,
+	}
 	if err := d.init(); err != nil {
 		time.Sleep(wakeDelay)
 		if err := d.init(); err != nil {
@@ -202,13 +210,11 @@ func (d *Dev) String() string {
 // starts no goroutine, so none outlives Halt. Halt is final: later calls
 // return nil.
 func (d *Dev) Halt() error {
-	d.haltOnce.Do(func() { close(d.done) })
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.halted {
-		return nil
-	}
-	d.halted = true
+	return d.loop.Halt(d.powerDown)
+}
+
+// powerDown leaves the chip inert, as Halt describes.
+func (d *Dev) powerDown() error {
 	b, err := d.exec("power down", cmdPowerDown, []byte{wakeOnI2C}, 1)
 	if err == nil && (len(b) != 1 || b[0] != 0x00) {
 		err = wrap("power down", fmt.Errorf("%w: status % X, want 00", ErrFrame, b))
@@ -222,16 +228,7 @@ func (d *Dev) Halt() error {
 // read, or a reader error; the next call re-initialises the PN532 after a
 // reader error.
 func (d *Dev) ReadUID(ctx context.Context) (UID, error) {
-	for {
-		start := time.Now()
-		uid, err := d.poll()
-		if err != nil || uid != nil {
-			return uid, err
-		}
-		if err := d.sleep(ctx, time.Until(start.Add(d.opts.PollInterval))); err != nil {
-			return nil, err
-		}
-	}
+	return d.loop.Wait(ctx)
 }
 
 // Run polls for cards every Opts.PollInterval and sends each UID on out, once
@@ -240,99 +237,12 @@ func (d *Dev) ReadUID(ctx context.Context) (UID, error) {
 // errors go to Opts.OnError once per outage while Run re-initialises the
 // PN532 with a backoff from 100 ms to 5 s. Run returns nil when ctx is done
 // and ErrHalted after Halt.
+// The loop is [cardpoll.Loop]'s.
 func (d *Dev) Run(ctx context.Context, out chan<- UID) error {
-	h := newHoldOff(d.opts.HoldOff)
-	failing := false
-	backoff := minBackoff
-	next := time.Now()
-	for {
-		if err := d.sleep(ctx, time.Until(next)); err != nil {
-			if errors.Is(err, ErrHalted) {
-				return err
-			}
-			return nil
-		}
-		start := time.Now()
-		uid, err := d.poll()
-		if errors.Is(err, ErrHalted) {
-			return err
-		}
-		if err != nil && !errors.Is(err, ErrTarget) {
-			if !failing && d.opts.OnError != nil {
-				d.opts.OnError(err)
-			}
-			failing = true
-			next = start.Add(backoff)
-			backoff = min(2*backoff, maxBackoff)
-			continue
-		}
-		if failing && d.opts.OnError != nil {
-			d.opts.OnError(nil)
-		}
-		failing = false
-		backoff = minBackoff
-		next = start.Add(d.opts.PollInterval)
-		now := time.Now()
-		h.forget(now)
-		if uid == nil || !h.see(uid, now) {
-			continue
-		}
-		select {
-		case out <- uid:
-		case <-ctx.Done():
-			return nil
-		case <-d.done:
-			return ErrHalted
-		}
-	}
-}
-
-// sleep waits for dur, ctx or Halt.
-func (d *Dev) sleep(ctx context.Context, dur time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case <-d.done:
-		return ErrHalted
-	default:
-	}
-	if dur <= 0 {
-		return nil
-	}
-	t := time.NewTimer(dur)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-d.done:
-		return ErrHalted
-	}
-}
-
-// poll looks for one card. It returns nil, nil when none answers.
-func (d *Dev) poll() (UID, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.halted {
-		return nil, ErrHalted
-	}
-	if d.needInit {
-		if err := d.init(); err != nil {
-			return nil, err
-		}
-	}
-	uid, err := d.listTarget()
-	if err != nil && !errors.Is(err, ErrTarget) {
-		d.needInit = true
-	}
-	return uid, err
+	return d.loop.Run(ctx, out)
 }
 
 func (d *Dev) init() error {
-	d.needInit = true
 	v, err := d.exec("get firmware version", cmdGetFirmwareVersion, nil, 4)
 	if err != nil {
 		return err
@@ -346,7 +256,6 @@ func (d *Dev) init() error {
 	if _, err := d.exec("rf configuration", cmdRFConfiguration, []byte{cfgMaxRetries, retryATR, retryPSL, retryActivate}, 0); err != nil {
 		return err
 	}
-	d.needInit = false
 	return nil
 }
 

@@ -1,10 +1,12 @@
 // Package rc522 reads ISO/IEC 14443 type A card UIDs with an NXP MFRC522
 // reader IC on SPI.
 //
-// It owns the chip: reset, register set-up, the WUPA / anticollision / select
-// cascade (levels 1 to 3, so 4-, 7- and 10-byte UIDs), and the hold-off that
-// turns a card resting on the reader into one read. It knows nothing about
-// doors or badges; an adapter turns UIDs into controller inputs.
+// It owns the chip: reset, register set-up and the WUPA / anticollision /
+// select cascade (levels 1 to 3, so 4-, 7- and 10-byte UIDs). The polling
+// schedule, the hold-off that turns a card resting on the reader into one
+// read and the retries after errors are package cardpoll's, shared with
+// pn532. It knows nothing about doors or badges; an adapter turns UIDs into
+// controller inputs.
 //
 // ReadUID returns the UID of the next card in the field. Run polls forever,
 // sends each new UID on a channel and re-initialises the chip after errors.

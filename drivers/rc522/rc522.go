@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
+
+	"github.com/pintu/pintu/drivers/cardpoll"
 )
 
 // Errors returned by this package, tested with errors.Is. The first group is
@@ -117,8 +118,6 @@ const (
 	resetPulse      = time.Millisecond
 	startupStep     = time.Millisecond
 	startupDeadline = 50 * time.Millisecond
-	minBackoff      = 100 * time.Millisecond
-	maxBackoff      = 5 * time.Second
 )
 
 // Dev is an MFRC522 on SPI. Its methods are safe for concurrent use; card
@@ -126,13 +125,7 @@ const (
 type Dev struct {
 	c    spi.Conn
 	opts Opts
-	done chan struct{} // closed by Halt
-
-	haltOnce sync.Once
-
-	mu       sync.Mutex // guards the fields below and the chip
-	halted   bool
-	needInit bool
+	loop cardpoll.Loop // serialises polls and Halt: it owns the chip after New
 }
 
 // New connects to the MFRC522 on port and initialises it. opts may be nil for
@@ -152,9 +145,16 @@ func New(port spi.Port, opts *Opts) (*Dev, error) {
 			return nil, wrap("configure irq pin", err)
 		}
 	}
-	d := &Dev{c: c, opts: o, done: make(chan struct{})}
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d := &Dev{c: c, opts: o}
+	d.loop = cardpoll.Loop{
+		Read:      d.activate,
+		Reinit:    d.init,
+		CardErr:   isCardErr,
+		Interval:  o.PollInterval,
+		HoldOff:   o.HoldOff,
+		OnError:   o.OnError,
+		ErrHalted: ErrHalted,
+	}
 	if err := d.init(); err != nil {
 		return nil, err
 	}
@@ -203,13 +203,11 @@ func (d *Dev) String() string {
 // the Dev starts no goroutine, so none outlives Halt. Halt is final: later
 // calls return nil and the Dev does no more I/O.
 func (d *Dev) Halt() error {
-	d.haltOnce.Do(func() { close(d.done) })
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.halted {
-		return nil
-	}
-	d.halted = true
+	return d.loop.Halt(d.powerDown)
+}
+
+// powerDown leaves the chip inert, as Halt describes.
+func (d *Dev) powerDown() error {
 	err := d.writeReg(regTxControl, txAntennaOf)
 	if err2 := d.writeReg(regCommand, cmdIdle|bitPowerDown); err == nil {
 		err = err2
@@ -228,16 +226,7 @@ func (d *Dev) Halt() error {
 // ErrCRC, ErrCardProtocol) when a card answered badly, or a reader error; the
 // next call re-initialises the chip after a reader error.
 func (d *Dev) ReadUID(ctx context.Context) (UID, error) {
-	for {
-		start := time.Now()
-		uid, err := d.poll()
-		if err != nil || uid != nil {
-			return uid, err
-		}
-		if err := d.sleep(ctx, time.Until(start.Add(d.opts.PollInterval))); err != nil {
-			return nil, err
-		}
-	}
+	return d.loop.Wait(ctx)
 }
 
 // Run polls for cards every Opts.PollInterval and sends each UID on out, once
@@ -246,100 +235,13 @@ func (d *Dev) ReadUID(ctx context.Context) (UID, error) {
 // errors go to Opts.OnError once per outage while Run re-initialises the chip
 // with a backoff from 100 ms to 5 s. Run returns nil when ctx is done and
 // ErrHalted after Halt.
+// The loop is [cardpoll.Loop]'s.
 func (d *Dev) Run(ctx context.Context, out chan<- UID) error {
-	h := newHoldOff(d.opts.HoldOff)
-	failing := false
-	backoff := minBackoff
-	next := time.Now()
-	for {
-		if err := d.sleep(ctx, time.Until(next)); err != nil {
-			if errors.Is(err, ErrHalted) {
-				return err
-			}
-			return nil
-		}
-		start := time.Now()
-		uid, err := d.poll()
-		if errors.Is(err, ErrHalted) {
-			return err
-		}
-		if err != nil && !isCardErr(err) {
-			if !failing && d.opts.OnError != nil {
-				d.opts.OnError(err)
-			}
-			failing = true
-			next = start.Add(backoff)
-			backoff = min(2*backoff, maxBackoff)
-			continue
-		}
-		if failing && d.opts.OnError != nil {
-			d.opts.OnError(nil)
-		}
-		failing = false
-		backoff = minBackoff
-		next = start.Add(d.opts.PollInterval)
-		now := time.Now()
-		h.forget(now)
-		if uid == nil || !h.see(uid, now) {
-			continue
-		}
-		select {
-		case out <- uid:
-		case <-ctx.Done():
-			return nil
-		case <-d.done:
-			return ErrHalted
-		}
-	}
-}
-
-// sleep waits for dur, ctx or Halt.
-func (d *Dev) sleep(ctx context.Context, dur time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case <-d.done:
-		return ErrHalted
-	default:
-	}
-	if dur <= 0 {
-		return nil
-	}
-	t := time.NewTimer(dur)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-d.done:
-		return ErrHalted
-	}
-}
-
-// poll looks for one card. It returns nil, nil when none answers.
-func (d *Dev) poll() (UID, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.halted {
-		return nil, ErrHalted
-	}
-	if d.needInit {
-		if err := d.init(); err != nil {
-			return nil, err
-		}
-	}
-	uid, err := d.activate()
-	if err != nil && !isCardErr(err) {
-		d.needInit = true
-	}
-	return uid, err
+	return d.loop.Run(ctx, out)
 }
 
 // init resets the chip and writes every register the driver relies on.
 func (d *Dev) init() error {
-	d.needInit = true
 	if err := d.reset(); err != nil {
 		return wrap("reset", err)
 	}
@@ -370,7 +272,6 @@ func (d *Dev) init() error {
 			return wrap("configure", err)
 		}
 	}
-	d.needInit = false
 	return nil
 }
 

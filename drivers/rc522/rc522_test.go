@@ -14,6 +14,8 @@ import (
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 	"periph.io/x/conn/v3/spi/spitest"
+
+	"github.com/pintu/pintu/internal/hwtest"
 )
 
 // The transcripts below spell SPI bytes from the datasheet's register map
@@ -174,21 +176,7 @@ func newRig(t *testing.T, irq bool, opts Opts, ops ...[]conntest.IO) *rig {
 	} else {
 		r.port.Ops = slices.Concat(initPolled, all)
 	}
-	d, err := New(r.port, &opts)
-	if err != nil {
-		t.Fatalf("New() = %v", err)
-	}
-	r.dev = d
-	if irq {
-		for range edges(all) {
-			r.irq.EdgesChan <- gpio.Low
-		}
-	}
-	t.Cleanup(func() {
-		if err := r.port.Close(); err != nil {
-			t.Errorf("transcript not consumed: %v", err)
-		}
-	})
+	r.dev = hwtest.NewOnPlayback(t, r.port, r.irq, 0, edges(all), func() (*Dev, error) { return New(r.port, &opts) })
 	return r
 }
 
@@ -321,32 +309,16 @@ func TestTimeout(t *testing.T) {
 	})
 }
 
-func TestRunHoldOff(t *testing.T) {
-	// Polls are 20 ms apart: poll n runs at n*20 ms.
+// TestRun: Run works through the shared poll loop (package cardpoll, which
+// tests the schedule): a resting card is read once, a reader error is
+// reported once and the chip re-initialised on the next poll, 100 ms later.
+func TestRun(t *testing.T) {
 	var ops []conntest.IO
-	poll := func(n int, card []byte) {
-		for range n {
-			if card == nil {
-				ops = append(ops, noCard()...)
-			} else {
-				ops = append(ops, cardSession(card, 0x08)...)
-			}
-		}
+	for range 5 { // 0-80 ms: the card rests on the reader: one read
+		ops = append(ops, cardSession(uid4, 0x08)...)
 	}
-	uidB := []byte{0x01, 0x02, 0x03, 0x04}
-	poll(5, uid4) // 0-4: A rests on the reader: one read
-	poll(5, nil)  // 5-9: gone 120 ms
-	poll(2, uid4) // 10-11: back too soon: no read
-	poll(1, nil)  // 12
-	poll(1, uidB) // 13: another card: read
-	poll(48, nil) // 14-61
-	poll(1, uid4) // 62 (1240 ms): A absent since 220 ms: read
-	poll(48, nil) // 63-110
-	poll(1, uid4) // 111 (2220 ms): absent 980 ms: no read
-	poll(49, nil) // 112-160
-	poll(1, uid4) // 161 (3220 ms): absent exactly 1 s: read
 	ops = slices.Concat(ops,
-		send([]byte{0x52}, 7), []conntest.IO{rd(tComIrqReg, 0xFF)}, // 162: reader vanished
+		send([]byte{0x52}, 7), []conntest.IO{rd(tComIrqReg, 0xFF)}, // 100 ms: reader vanished
 		initPolled, noCard(), // 100 ms later: back
 	)
 	// Then the transcript ends: every later transfer fails.
@@ -354,35 +326,22 @@ func TestRunHoldOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var reports []error
 		r := newRig(t, false, Opts{OnError: func(err error) { reports = append(reports, err) }}, ops)
-		out := make(chan UID)
+		out := make(chan UID, 10)
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		done := make(chan error)
 		go func() { done <- r.dev.Run(ctx, out) }()
-
-		type read struct {
-			at  time.Duration
-			uid string
+		synctest.Wait() // the first poll, at 0
+		if len(out) != 1 || !slices.Equal(<-out, uid4) {
+			t.Fatalf("no read of %X at 0", uid4)
 		}
-		start := time.Now()
-		var got []read
-		for range 4 {
-			select {
-			case u := <-out:
-				got = append(got, read{time.Since(start), u.String()})
-			case <-time.After(10 * time.Second):
-				t.Fatalf("after reads %v, no further read", got)
-			}
-		}
-		want := []read{{0, "DEADBEEF"}, {260 * time.Millisecond, "01020304"}, {1240 * time.Millisecond, "DEADBEEF"}, {3220 * time.Millisecond, "DEADBEEF"}}
-		if diff := cmp.Diff(want, got, cmp.AllowUnexported(read{})); diff != "" {
-			t.Errorf("reads mismatch (-want +got):\n%s", diff)
-		}
-
-		time.Sleep(time.Minute) // many failing retries
+		time.Sleep(time.Minute) // outage, recovery, end of transcript, many failing retries
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run() = %v, want nil on cancel", err)
+		}
+		if len(out) != 0 {
+			t.Errorf("Run() sent %d more UIDs, want the card read once", len(out))
 		}
 		if len(reports) != 3 || !errors.Is(reports[0], ErrNoChip) || reports[1] != nil || reports[2] == nil {
 			t.Fatalf("OnError got %q, want [ErrNoChip, nil, transfer error]", reports)
@@ -391,39 +350,6 @@ func TestRunHoldOff(t *testing.T) {
 			t.Errorf("OnError(%q) does not say what was being done", reports[2])
 		}
 	})
-}
-
-func TestHoldOffWindow(t *testing.T) {
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	h := newHoldOff(time.Second)
-	a, b := UID{1}, UID{2}
-	steps := []struct {
-		at   time.Duration
-		uid  UID
-		want bool
-	}{
-		{0, a, true},
-		{20 * time.Millisecond, a, false},
-		{30 * time.Millisecond, b, true},
-		{500 * time.Millisecond, a, false},
-		{1499 * time.Millisecond, a, false},
-		{2499 * time.Millisecond, a, true},
-		{2500 * time.Millisecond, b, true},
-	}
-	for _, s := range steps {
-		now := t0.Add(s.at)
-		h.forget(now)
-		if got := h.see(s.uid, now); got != s.want {
-			t.Errorf("see(%v) at %v = %v, want %v", s.uid, s.at, got, s.want)
-		}
-	}
-	if len(h.seen) != 2 {
-		t.Errorf("hold-off remembers %d UIDs, want 2", len(h.seen))
-	}
-	h.forget(t0.Add(time.Hour))
-	if len(h.seen) != 0 {
-		t.Errorf("hold-off remembers %d UIDs after an hour, want 0", len(h.seen))
-	}
 }
 
 func TestHalt(t *testing.T) {
@@ -490,12 +416,6 @@ func TestString(t *testing.T) {
 			t.Errorf("String() = %q, want %q", got, want)
 		}
 	})
-}
-
-func TestUIDString(t *testing.T) {
-	if got, want := UID(uid7).String(), "04A1B2C3D4E5F6"; got != want {
-		t.Errorf("String() = %q, want %q", got, want)
-	}
 }
 
 func TestCRCA(t *testing.T) {

@@ -1,7 +1,8 @@
 // Package hwtest holds fakes of door hardware for tests and benchmarks: a
-// Wiegand edge source the test feeds with frames, and a GPIO pin that
-// records every level written to it. They stand in for the kernel, so the
-// real drivers and decoders run above them.
+// Wiegand edge source the test feeds with frames, a GPIO pin that records
+// every level written to it, and NewOnPlayback, which builds a driver on a
+// recorded bus transcript and feeds its IRQ pin. They stand in for the
+// kernel, so the real drivers and decoders run above them.
 package hwtest
 
 import (

@@ -1,4 +1,4 @@
-package pn532
+package cardpoll
 
 import (
 	"fmt"
