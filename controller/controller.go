@@ -146,6 +146,15 @@ func (c *Controller) commitAndApply(tx *txn) error {
 	if err := c.store.Commit(tx.change); err != nil {
 		c.st.rollback(tx)
 		c.log.Error("commit failed; nothing changed", "events", len(tx.change.Events), "err", err)
+		// Locking is always safe and egress is never blocked: those moves
+		// happen even unlogged, and the door's state follows the relay so
+		// an egress release still relocks on time.
+		for _, s := range tx.strikes {
+			if !s.unlocked || tx.egress {
+				c.st.forceStrike(tx.now, s.door, s.unlocked)
+				c.drive(s.door, s.unlocked)
+			}
+		}
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}
 	for _, s := range tx.strikes {
@@ -186,9 +195,7 @@ func (c *Controller) Tap(ctx context.Context, door, reader, card string) (Result
 		if cerr := c.commitAndApply(tx); cerr != nil {
 			res = Result{Decision: Denied, Reason: ReasonStorageFailure, Person: res.Person, Visit: res.Visit}
 			if tx.egress {
-				// Egress is never blocked, even when the log cannot be written.
-				c.drive(door, true)
-				res.Decision, res.Reason = Granted, ReasonStorageFailure
+				res.Decision = Granted // commitAndApply released the strike anyway
 			}
 			return
 		}
@@ -205,11 +212,7 @@ func (c *Controller) SetContact(ctx context.Context, door string, open bool) err
 // RequestExit reports a press of the door's request-to-exit button. It always
 // releases the strike: egress is never blocked.
 func (c *Controller) RequestExit(ctx context.Context, door string) error {
-	err := c.run(ctx, func(now time.Time) (*txn, error) { return c.st.rex(now, door) })
-	if errors.Is(err, ErrStorage) {
-		c.drive(door, true) // egress first; the failure was logged
-	}
-	return err
+	return c.run(ctx, func(now time.Time) (*txn, error) { return c.st.rex(now, door) })
 }
 
 // SetLockdown puts a door in lockdown (only egress works) or releases it.
@@ -273,30 +276,25 @@ func (c *Controller) run(ctx context.Context, fn func(now time.Time) (*txn, erro
 	return errors.Join(derr, err)
 }
 
-// query runs a read-only fn on the Run goroutine.
-func (c *Controller) query(ctx context.Context, fn func(now time.Time)) error {
-	return c.do(ctx, fn)
-}
-
 // Person returns the person with the given id.
 func (c *Controller) Person(ctx context.Context, id string) (Person, error) {
 	var p Person
 	var err error
-	derr := c.query(ctx, func(time.Time) { p, err = c.st.person(id) })
+	derr := c.do(ctx, func(time.Time) { p, err = c.st.person(id) })
 	return p, errors.Join(derr, err)
 }
 
 // People lists everyone, ordered by id.
 func (c *Controller) People(ctx context.Context) ([]Person, error) {
 	var ps []Person
-	err := c.query(ctx, func(time.Time) { ps = c.st.personList() })
+	err := c.do(ctx, func(time.Time) { ps = c.st.personList() })
 	return ps, err
 }
 
 // Cards lists every card, ordered by id.
 func (c *Controller) Cards(ctx context.Context) ([]Card, error) {
 	var cs []Card
-	err := c.query(ctx, func(time.Time) { cs = c.st.cardList() })
+	err := c.do(ctx, func(time.Time) { cs = c.st.cardList() })
 	return cs, err
 }
 
@@ -304,21 +302,21 @@ func (c *Controller) Cards(ctx context.Context) ([]Card, error) {
 func (c *Controller) Visit(ctx context.Context, id string) (Visit, error) {
 	var v Visit
 	var err error
-	derr := c.query(ctx, func(time.Time) { v, err = c.st.visit(id) })
+	derr := c.do(ctx, func(time.Time) { v, err = c.st.visit(id) })
 	return v, errors.Join(derr, err)
 }
 
 // Visits lists visits, ordered by id; a non-empty state filters.
 func (c *Controller) Visits(ctx context.Context, state VisitState) ([]Visit, error) {
 	var vs []Visit
-	err := c.query(ctx, func(time.Time) { vs = c.st.visitList(state) })
+	err := c.do(ctx, func(time.Time) { vs = c.st.visitList(state) })
 	return vs, err
 }
 
 // Status is a snapshot of the doors, alarms and occupancy.
 func (c *Controller) Status(ctx context.Context) (Status, error) {
 	var s Status
-	err := c.query(ctx, func(now time.Time) { s = c.st.status(now) })
+	err := c.do(ctx, func(now time.Time) { s = c.st.status(now) })
 	return s, err
 }
 

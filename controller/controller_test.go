@@ -169,9 +169,28 @@ func TestStorageFailureKeepsDoorLocked(t *testing.T) {
 		if got := act.get(); len(got) != before {
 			t.Fatalf("relay written %v after a failed commit", got[before:])
 		}
-		// Egress still works.
+		// Egress still works, and the unlogged release still relocks on time.
 		if res, _ := c.Tap(t.Context(), "server-room", "exit", "card-oki"); res.Decision != controller.Granted {
 			t.Fatalf("exit with failing store = %+v, want granted", res)
+		}
+		if w := act.get(); len(w) != before+1 || !w[before] {
+			t.Fatalf("relay writes after exit with failing store = %v, want one release", w[before:])
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if w := act.get(); w[len(w)-1] {
+			t.Fatalf("strike still released 5s after an unlogged egress: writes %v", w[before:])
+		}
+		if err := c.RequestExit(t.Context(), "server-room"); !errors.Is(err, controller.ErrStorage) {
+			t.Fatalf("REX with failing store = %v, want ErrStorage", err)
+		}
+		if w := act.get(); !w[len(w)-1] {
+			t.Fatal("REX with failing store did not release the strike")
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if w := act.get(); w[len(w)-1] {
+			t.Fatal("strike still released 5s after an unlogged REX")
 		}
 		if err := c.AddPerson(t.Context(), controller.Person{ID: "new", Name: "N", Roles: []controller.Role{controller.RoleOfficer}}, "t"); !errors.Is(err, controller.ErrStorage) {
 			t.Fatalf("AddPerson with failing store = %v, want ErrStorage", err)

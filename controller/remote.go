@@ -516,7 +516,7 @@ func (c *Controller) RevokeKey(ctx context.Context, id, actor string) (Key, erro
 // Keys lists the remote command keys, revoked ones too, ordered by id.
 func (c *Controller) Keys(ctx context.Context) ([]Key, error) {
 	var ks []Key
-	err := c.query(ctx, func(time.Time) { ks = c.st.keyList() })
+	err := c.do(ctx, func(time.Time) { ks = c.st.keyList() })
 	return ks, err
 }
 

@@ -350,6 +350,17 @@ func (s *state) relock(tx *txn, d *door, why string) {
 	d.unlocked, d.relockAt = false, time.Time{}
 }
 
+// forceStrike records a relay move made without a commit (see
+// Controller.commitAndApply): only the door's runtime state follows it.
+func (s *state) forceStrike(now time.Time, door string, unlocked bool) {
+	d := s.doors[door]
+	if !unlocked {
+		d.unlocked, d.relockAt = false, time.Time{}
+		return
+	}
+	d.unlocked, d.relockAt = true, later(d.relockAt, now.Add(d.cfg.Unlock))
+}
+
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
