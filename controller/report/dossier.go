@@ -65,7 +65,7 @@ func Dossier(in DossierInput) ([]byte, error) {
 	}
 	title := lang.t(text{"Berkas Kunjungan Ruang Server", "Server Room Visit File"})
 	running := fmt.Sprintf("%s · %s %s · %s", printable(in.Site), title, v.ID, lang.t(text{"SOP Akses Masuk Ruangan Server", "SOP Server Room Access (Akses Masuk Ruangan Server)"}))
-	d, err := newPDF(lang, title+" "+v.ID, running, mark, in.Printed)
+	d, err := newPDF(lang, title+" "+v.ID, running, mark, in.Printed, false)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +293,7 @@ func signatures(d *pdfDoc, v controller.Visit, lang Lang, who people) {
 		{controller.RoleCoordinator, actor(6, 2)},
 		{controller.RoleHead, actor(7, 3)},
 	}
-	const colW = bodyW / 3
+	colW := d.bodyW() / 3
 	d.ensure(110)
 	y := d.y
 	for i, c := range cols {

@@ -20,14 +20,12 @@ var (
 	fontBold []byte
 )
 
-// A4 portrait in points, with the margins every paper uses.
+// A4 in points, and the margins every paper uses.
 const (
-	pageW   = 595.28
-	pageH   = 841.89
+	a4Short = 595.28
+	a4Long  = 841.89
 	marginX = 40.0
 	top     = 44.0
-	bottom  = pageH - 46
-	bodyW   = pageW - 2*marginX
 )
 
 // rgb is a colour.
@@ -51,12 +49,22 @@ type pdfDoc struct {
 	bold     bool
 	fontErrs error
 	glyphs   map[rune]bool // whether both fonts draw a rune
+	pageW    float64
+	pageH    float64
 }
 
+func (d *pdfDoc) bodyW() float64  { return d.pageW - 2*marginX }
+func (d *pdfDoc) bottom() float64 { return d.pageH - 46 }
+
 // newPDF starts a document with the fonts loaded and no page yet.
-func newPDF(lang Lang, title, running, draft string, created time.Time) (*pdfDoc, error) {
+// Landscape pages suit wide tables.
+func newPDF(lang Lang, title, running, draft string, created time.Time, landscape bool) (*pdfDoc, error) {
+	w, h := a4Short, a4Long
+	if landscape {
+		w, h = h, w
+	}
 	pdf := &gopdf.GoPdf{}
-	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
+	pdf.Start(gopdf.Config{PageSize: gopdf.Rect{W: w, H: h}, Unit: gopdf.UnitPT})
 	pdf.SetInfo(gopdf.PdfInfo{Title: title, Creator: "Pintu", Producer: "Pintu (gopdf)", CreationDate: created})
 	if err := pdf.AddTTFFontData("sans", fontRegular); err != nil {
 		return nil, fmt.Errorf("report: load font: %w", err)
@@ -64,7 +72,7 @@ func newPDF(lang Lang, title, running, draft string, created time.Time) (*pdfDoc
 	if err := pdf.AddTTFFontData("sans-bold", fontBold); err != nil {
 		return nil, fmt.Errorf("report: load bold font: %w", err)
 	}
-	d := &pdfDoc{pdf: pdf, lang: lang, running: running, draft: draft, glyphs: map[rune]bool{}}
+	d := &pdfDoc{pdf: pdf, lang: lang, running: running, draft: draft, glyphs: map[rune]bool{}, pageW: w, pageH: h}
 	d.newPage()
 	return d, nil
 }
@@ -91,8 +99,8 @@ func (d *pdfDoc) newPage() {
 		d.font(true, 64)
 		d.pdf.SetTextColor(228, 228, 228)
 		w := d.width(d.draft)
-		d.pdf.Rotate(45, pageW/2, pageH/2)
-		d.pdf.SetXY(pageW/2-w/2, pageH/2-20)
+		d.pdf.Rotate(45, d.pageW/2, d.pageH/2)
+		d.pdf.SetXY(d.pageW/2-w/2, d.pageH/2-20)
 		d.pdf.Text(d.draft)
 		d.pdf.RotateReset()
 	}
@@ -102,7 +110,7 @@ func (d *pdfDoc) newPage() {
 	d.pdf.Text(d.clean(d.running))
 	d.pdf.SetStrokeColor(190, 190, 190)
 	d.pdf.SetLineWidth(0.5)
-	d.pdf.Line(marginX, 28, pageW-marginX, 28)
+	d.pdf.Line(marginX, 28, d.pageW-marginX, 28)
 	d.color(black)
 	if size > 0 {
 		d.font(bold, size)
@@ -112,7 +120,7 @@ func (d *pdfDoc) newPage() {
 
 // ensure starts a new page unless h more points fit on this one.
 func (d *pdfDoc) ensure(h float64) {
-	if d.y+h > bottom {
+	if d.y+h > d.bottom() {
 		d.newPage()
 	}
 }
@@ -232,7 +240,7 @@ func (d *pdfDoc) text(x, y float64, s string) {
 func (d *pdfDoc) para(s string, bold bool, size, indent float64, c rgb) {
 	d.font(bold, size)
 	d.color(c)
-	for _, line := range d.wrap(s, bodyW-indent) {
+	for _, line := range d.wrap(s, d.bodyW()-indent) {
 		d.ensure(d.lineH())
 		d.text(marginX+indent, d.y, line)
 		d.y += d.lineH()
@@ -251,20 +259,20 @@ func (d *pdfDoc) heading(s string) {
 	d.y += d.lineH() + 1
 	d.pdf.SetStrokeColor(0, 0, 0)
 	d.pdf.SetLineWidth(0.6)
-	d.pdf.Line(marginX, d.y, pageW-marginX, d.y)
+	d.pdf.Line(marginX, d.y, d.pageW-marginX, d.y)
 	d.y += 4
 }
 
 // box draws a framed, shaded banner with s in it.
 func (d *pdfDoc) banner(s string, c rgb) {
 	d.font(true, 10)
-	lines := d.wrap(s, bodyW-16)
+	lines := d.wrap(s, d.bodyW()-16)
 	h := float64(len(lines))*d.lineH() + 10
 	d.ensure(h)
 	d.pdf.SetStrokeColor(c.r, c.g, c.b)
 	d.pdf.SetLineWidth(1.2)
 	d.pdf.SetFillColor(255, 240, 240)
-	d.pdf.RectFromUpperLeftWithStyle(marginX, d.y, bodyW, h, "FD")
+	d.pdf.RectFromUpperLeftWithStyle(marginX, d.y, d.bodyW(), h, "FD")
 	d.color(c)
 	y := d.y + 5
 	for _, l := range lines {
@@ -279,7 +287,7 @@ func (d *pdfDoc) banner(s string, c rgb) {
 // label.
 func (d *pdfDoc) field(label, value string, labelW float64) {
 	d.font(false, 9)
-	lines := d.wrap(value, bodyW-labelW)
+	lines := d.wrap(value, d.bodyW()-labelW)
 	for i, l := range lines {
 		d.ensure(d.lineH())
 		if i == 0 {
@@ -311,33 +319,8 @@ type column struct {
 // spans. Cells wrap; a row never splits across pages.
 func (d *pdfDoc) table(cols []column, rows [][]cell, size float64) {
 	const pad = 3.0
-	header := func() {
-		d.font(true, size)
-		h := 0.0
-		wrapped := make([][]string, len(cols))
-		for i, c := range cols {
-			wrapped[i] = d.wrap(c.title, c.w-2*pad)
-			h = max(h, float64(len(wrapped[i]))*d.lineH())
-		}
-		h += 2 * pad
-		d.ensure(h + d.lineH() + 2*pad)
-		d.pdf.SetStrokeColor(150, 150, 150)
-		d.pdf.SetLineWidth(0.4)
-		x := marginX
-		for i, c := range cols {
-			// Text and fill share PDF's non-stroking colour: set both each time.
-			d.pdf.SetFillColor(232, 232, 232)
-			d.pdf.RectFromUpperLeftWithStyle(x, d.y, c.w, h, "FD")
-			d.color(black)
-			for j, l := range wrapped[i] {
-				d.text(x+pad, d.y+pad+float64(j)*d.lineH(), l)
-			}
-			x += c.w
-		}
-		d.y += h
-	}
-	header()
-	for _, row := range rows {
+	// measure wraps a row's cells and returns them with the row's height.
+	measure := func(row []cell, header bool) ([][]string, float64) {
 		h := 0.0
 		wrapped := make([][]string, len(cols))
 		for i := range cols {
@@ -345,23 +328,31 @@ func (d *pdfDoc) table(cols []column, rows [][]cell, size float64) {
 			if i < len(row) {
 				c = row[i]
 			}
-			d.font(c.bold, size)
+			d.font(c.bold || header, size)
 			wrapped[i] = d.wrap(c.s, cols[i].w-2*pad)
 			h = max(h, float64(len(wrapped[i]))*d.lineH())
 		}
-		h += 2 * pad
-		if d.y+h > bottom {
-			d.newPage()
-			header()
-		}
+		return wrapped, h + 2*pad
+	}
+	head := make([]cell, len(cols))
+	for i, c := range cols {
+		head[i] = cell{s: c.title, bold: true}
+	}
+	draw := func(row []cell, wrapped [][]string, h float64, header bool) {
 		d.pdf.SetStrokeColor(150, 150, 150)
 		d.pdf.SetLineWidth(0.4)
 		x := marginX
 		for i, c := range cols {
-			d.pdf.RectFromUpperLeftWithStyle(x, d.y, c.w, h, "D")
 			var rc cell
 			if i < len(row) {
 				rc = row[i]
+			}
+			if header {
+				// Text and fill share PDF's non-stroking colour: set both each time.
+				d.pdf.SetFillColor(232, 232, 232)
+				d.pdf.RectFromUpperLeftWithStyle(x, d.y, c.w, h, "FD")
+			} else {
+				d.pdf.RectFromUpperLeftWithStyle(x, d.y, c.w, h, "D")
 			}
 			d.font(rc.bold, size)
 			d.color(rc.color)
@@ -372,6 +363,22 @@ func (d *pdfDoc) table(cols []column, rows [][]cell, size float64) {
 		}
 		d.color(black)
 		d.y += h
+	}
+	hw, hh := measure(head, true)
+	for i, row := range rows {
+		wrapped, h := measure(row, false)
+		if i == 0 || d.y+h > d.bottom() {
+			// The header goes with at least one row, on every page.
+			if d.y+hh+h > d.bottom() {
+				d.newPage()
+			}
+			draw(head, hw, hh, true)
+		}
+		draw(row, wrapped, h, false)
+	}
+	if len(rows) == 0 {
+		d.ensure(hh)
+		draw(head, hw, hh, true)
 	}
 	d.gap(4)
 }
@@ -389,7 +396,7 @@ func (d *pdfDoc) bytes() ([]byte, error) {
 		d.font(false, 7.5)
 		d.color(grey)
 		s := d.lang.f(text{"Halaman %d dari %d", "Page %d of %d"}, i, n)
-		d.pdf.SetXY(pageW-marginX-d.width(s), pageH-26)
+		d.pdf.SetXY(d.pageW-marginX-d.width(s), d.pageH-26)
 		d.pdf.Text(s)
 	}
 	b, err := d.pdf.GetBytesPdfReturnErr()
