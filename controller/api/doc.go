@@ -20,11 +20,16 @@
 //	POST /v1/sim/door                    simulated door contact {door, open}
 //	POST /v1/sim/rex                     simulated exit button {door}
 //	GET  /v1/events?since=T&until=T      audit events as a JSON array
-//	GET  /v1/export?format=csv|jsonl&since=T&until=T
+//	GET  /v1/export?format=csv|jsonl&since=T&until=T[&delimiter=;]
 //	GET  /v1/verify                      {ok, count, broken_seq, reason}
+//	GET  /v1/visits/{id}/dossier?lang=id|en      the visit's dossier (PDF)
+//	GET  /v1/reports/sop?from=DATE&until=DATE&format=pdf|xlsx&lang=id|en
+//	GET  /v1/export/bundle?since=T&until=T&lang=id|en   signed export bundle (zip)
+//	GET  /v1/site/key                    the site's public key (minisign)
 //
-// Times in JSON are RFC 3339 in UTC; the CSV export writes them in the site's
-// time zone with its offset. Every response carries the site's time zone name
+// Times in JSON are RFC 3339 in UTC; the CSV export writes them in the
+// site's time zone to the second, with the zone's name and the UTC time to
+// the nanosecond in columns of their own. Every response carries the site's time zone name
 // in the Pintu-Time-Zone header so clients can show times as the site sees
 // them. Errors are {"error": "..."} with a status that says what kind: 400 bad
 // request, 403 wrong role, 404 unknown, 409 conflict (exists, wrong visit
@@ -51,8 +56,9 @@
 // The oversized-body error is 400, not 413, to keep all body problems under
 // one status.
 //
-// The CSV export writes every field as stored, so free text that starts with
-// "=" or "+" reaches a spreadsheet as it was typed: auditors should open the
-// file as text (or import it) rather than let a spreadsheet evaluate it.
-// Altering the text would break recomputing the hash chain from the export.
+// The CSV export is made for spreadsheets (package report): a UTF-8 byte
+// order mark, names beside ids, and every cell that starts with =, +, -, @,
+// a tab, a carriage return or an apostrophe gets an apostrophe in front, so
+// no cell is read as a formula. Dropping one leading apostrophe from every
+// cell gives back the stored text, from which the hash chain recomputes.
 package api

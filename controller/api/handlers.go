@@ -47,6 +47,10 @@ func (s *Server) routes() {
 	s.handle("GET /v1/keys", s.listKeys)
 	s.handle("POST /v1/keys", s.addKey)
 	s.handle("POST /v1/keys/revoke", s.revokeKey)
+	s.handle("GET /v1/visits/{id}/dossier", s.dossier)
+	s.handle("GET /v1/reports/sop", s.sopReport)
+	s.handle("GET /v1/export/bundle", s.exportBundle)
+	s.handle("GET /v1/site/key", s.siteKey)
 }
 
 // serveHTTP routes r, answering unknown paths and methods with JSON errors

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pintu/pintu/controller"
+	"github.com/pintu/pintu/controller/bundle"
 )
 
 // Sim is the simulated hardware: it feeds the controller the inputs that real
@@ -41,6 +42,9 @@ type Options struct {
 	// Log is the audit log read by events, export and verify. Default
 	// ctrl.Log(); tests set it to read a log they have tampered with.
 	Log controller.EventLog
+	// SiteKey signs export bundles; its public half is served at
+	// /v1/site/key. Nil answers those routes with 503.
+	SiteKey *bundle.Key
 	// ShutdownTimeout is how long Serve waits for requests in flight to
 	// finish after its context is cancelled before it cancels them. Default
 	// 10s.
