@@ -79,6 +79,7 @@ var commands = []*command{
 		short:    "list visits, by id",
 		setup:    visitList,
 	},
+	cmdVisitDossier,
 	{
 		name:     "sim tap",
 		synopsis: "--door DOOR --reader READER --card CARD",
@@ -109,11 +110,15 @@ var commands = []*command{
 	},
 	{
 		name:     "export",
-		synopsis: "--format csv|jsonl [--since RFC3339] [--until RFC3339] [-o FILE]",
+		synopsis: "--format csv|jsonl [--delimiter ,|;] [--since RFC3339] [--until RFC3339] [-o FILE]",
 		short:    "export the audit log for auditors, one row per event",
 		required: []string{"format"},
 		setup:    export,
 	},
+	cmdExportBundle,
+	cmdVerifyBundle,
+	cmdReportSOP,
+	cmdSiteKey,
 	{
 		name:  "verify",
 		short: "check the audit log's hash chain from the first event",
@@ -692,13 +697,20 @@ func events(fs *flag.FlagSet) action {
 
 func export(fs *flag.FlagSet) action {
 	format := fs.String("format", "", "`csv` or jsonl")
+	delim := fs.String("delimiter", ",", "CSV cell `separator`: , or ; (for Excel set to Indonesian)")
 	out := fs.String("o", "", "write to `FILE` instead of stdout")
 	window := timeRange(fs)
 	return func(ctx context.Context, c *cli, _ []string) error {
 		if *format != "csv" && *format != "jsonl" {
 			return usagef(c.cmd, "--format: want csv or jsonl, got %q", *format)
 		}
+		if *delim != "," && *delim != ";" {
+			return usagef(c.cmd, "--delimiter: want , or ;, got %q", *delim)
+		}
 		q := url.Values{"format": {*format}}
+		if *format == "csv" && *delim != "," {
+			q.Set("delimiter", *delim)
+		}
 		if err := window(c, q); err != nil {
 			return err
 		}

@@ -48,9 +48,10 @@ type cli struct {
 	now            func() time.Time
 
 	// Flags accepted before and after the command.
-	socket string
-	lang   string
-	json   bool
+	socket  string
+	lang    string
+	langSet bool // --lang was given: papers follow it rather than default to Indonesian
+	json    bool
 
 	cl  *client
 	cmd *command // the command running
@@ -180,7 +181,7 @@ func (c *cli) help(args []string) error {
 }
 
 // groups are the first words of two-word commands.
-var groups = map[string]bool{"person": true, "card": true, "visit": true, "sim": true}
+var groups = map[string]bool{"person": true, "card": true, "visit": true, "sim": true, "report": true, "site": true}
 
 // lookup finds the command args starts with.
 func lookup(args []string) (*command, []string) {
@@ -207,6 +208,7 @@ func (c *cli) flagSet(name string) *flag.FlagSet {
 	fs.StringVar(&c.socket, "socket", c.socket, "pintud's API socket `path` (env PINTU_SOCKET)")
 	fs.BoolVar(&c.json, "json", c.json, "print machine-readable JSON on stdout")
 	fs.StringVar(&c.lang, "lang", c.lang, "`language` of human output: en or id (env PINTU_LANG)")
+	explicit(fs, "lang", &c.langSet)
 	return fs
 }
 

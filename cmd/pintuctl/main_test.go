@@ -468,7 +468,7 @@ func TestHelp(t *testing.T) {
 func TestExport(t *testing.T) {
 	d := startDaemon(t).seed()
 	csvOut := d.must(nil, "export", "--format", "csv")
-	if !strings.HasPrefix(csvOut, "seq,time,type,door,reader,card,person,visit,decision,reason,actor,detail,clock_trusted,hash\n1,2026-11-02T09:00:00+07:00,started,") {
+	if !strings.HasPrefix(csvOut, "\ufeffseq,time,zone,time_utc,type,door,reader,card,person,person_name,visit,visit_purpose,decision,reason,actor,actor_name,detail,clock_trusted,prev,hash\n1,2026-11-02 09:00:00,WIB,2026-11-02T02:00:00Z,started,") {
 		t.Errorf("export --format csv starts %q", csvOut[:min(len(csvOut), 200)])
 	}
 	rows := strings.Count(csvOut, "\n") - 1

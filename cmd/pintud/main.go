@@ -161,7 +161,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if f.sim {
 		bench = doorio.NewSim(ctrl)
 	}
-	srv := api.New(ctrl, api.Options{Sim: bench, Location: cfg.Location, Logger: log})
+	key, err := siteKey(cfg.StateDir, log)
+	if err != nil {
+		return err
+	}
+	srv := api.New(ctrl, api.Options{Sim: bench, Location: cfg.Location, Logger: log, SiteKey: key})
 	ln, err := srv.Listen(cfg.API.Socket)
 	if err != nil {
 		return err
