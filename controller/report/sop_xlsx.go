@@ -119,7 +119,6 @@ func ComplianceXLSX(in ComplianceInput) ([]byte, error) {
 		return nil, err
 	}
 
-	f.SetActiveSheet(0)
 	var b bytes.Buffer
 	if _, err := f.WriteTo(&b); err != nil {
 		return nil, fmt.Errorf("report: write xlsx: %w", err)
