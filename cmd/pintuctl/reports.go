@@ -301,7 +301,7 @@ func verifyBundle(fs *flag.FlagSet) action {
 		at := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04:05 MST") }
 		prev := m.FirstPrev
 		if prev == "" {
-			prev = "-"
+			prev = c.trp("(none: the log's first event)")
 		}
 		fmt.Fprintf(c.stdout, c.trp("ok: bundle of %s, signed by key %s")+"\n", m.Site, m.KeyID)
 		fmt.Fprintf(c.stdout, "  "+c.trp("events seq %d to %d (%d), %s to %s")+"\n", m.FirstSeq, m.LastSeq, m.Events, at(m.Since), at(m.Until))

@@ -156,4 +156,3 @@ func BenchmarkBundle1M(b *testing.B) {
 		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	})
 }
-

@@ -112,13 +112,14 @@ func TestCSV(t *testing.T) {
 func TestCSVRecomputesChain(t *testing.T) {
 	s := newSite(t)
 	s.day()
-	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(siteCSV(t, s, ';'), []byte(report.BOM)))).ReadAll()
+	_, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(siteCSV(t, s, ';'), []byte(report.BOM)))).ReadAll()
 	if err == nil {
 		t.Fatal("a ;-separated file read as ,-separated without error: the delimiter is not ;")
 	}
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(siteCSV(t, s, ';'), []byte(report.BOM))))
 	r.Comma = ';'
-	if rows, err = r.ReadAll(); err != nil {
+	rows, err := r.ReadAll()
+	if err != nil {
 		t.Fatal(err)
 	}
 	col := map[string]int{}

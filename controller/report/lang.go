@@ -188,9 +188,6 @@ func (c clock) span(start, end time.Time) string {
 	return c.at(start) + " –\n" + c.at(end)
 }
 
-// day is t's date in the site's zone.
-func (c clock) day(t time.Time) string { return t.In(c.loc).Format("2006-01-02") }
-
 // dur formats d to the second: 1j 5m 30d in Indonesian, 1h 5m 30s in
 // English.
 func (l Lang) dur(d time.Duration) string {
