@@ -19,6 +19,7 @@ import (
 
 	"github.com/pintu/pintu/config"
 	"github.com/pintu/pintu/controller/doorio"
+	"github.com/pintu/pintu/drivers/hidreader"
 	"github.com/pintu/pintu/drivers/indicator"
 	"github.com/pintu/pintu/drivers/input"
 	"github.com/pintu/pintu/drivers/pn532"
@@ -388,7 +389,7 @@ func (hw *hardware) openReader(res Resolver, file, door string, r config.Reader)
 		}
 		return &doorio.PN532{Name: fmt.Sprintf("pn532 %s@%#x", c.Bus.Name, c.Addr), Bus: bus, Opts: opts}, nil
 	case r.HID != nil:
-		return &doorio.HID{Path: r.HID.Device, HoldOff: r.HID.HoldOff}, nil
+		return &doorio.HID{Path: r.HID.Device, HoldOff: r.HID.HoldOff, Opts: hidreader.Opts{Hex: r.HID.Hex, Terminator: hidreader.Terminator(r.HID.Terminator), KeyTimeout: r.HID.KeyTimeout}}, nil
 	}
 	return nil, nil
 }
