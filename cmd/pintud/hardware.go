@@ -246,10 +246,11 @@ func (hw *hardware) openDoor(res Resolver, file string, d config.Door) (doorio.D
 		dd.Readers = append(dd.Readers, doorio.Reader{Name: r.Name, Dev: cr})
 	}
 	for _, in := range []struct {
-		what string
-		dev  *config.Device
-		to   *doorio.Switch
-	}{{"contact", d.Contact, &dd.Contact}, {"rex", d.REX, &dd.REX}, {"tamper", d.Tamper, &dd.Tamper}} {
+		what    string
+		dev     *config.Device
+		to      *doorio.Switch
+		chatter input.Chatter // chatter cannot hide a forced door or tamper, nor open the door by REX
+	}{{"contact", d.Contact, &dd.Contact, input.ChatterActive}, {"rex", d.REX, &dd.REX, input.ChatterInactive}, {"tamper", d.Tamper, &dd.Tamper, input.ChatterActive}} {
 		if in.dev == nil || in.dev.Driver != config.DriverGPIO {
 			continue
 		}
@@ -261,6 +262,7 @@ func (hw *hardware) openDoor(res Resolver, file string, d config.Door) (doorio.D
 			Pull:      pull(in.dev.Input.Pull),
 			ActiveLow: in.dev.Input.ActiveLow,
 			Debounce:  in.dev.Input.Debounce,
+			Chatter:   in.chatter,
 		})
 		if err != nil {
 			return dd, lineError(file, in.dev.Line, "door %s %s: %w", d.Name, in.what, err)

@@ -103,10 +103,10 @@ type decoder struct {
 	term    Terminator
 	timeout time.Duration // zero: no limit (tests with untimed events)
 
-	line    []byte
-	typing  bool          // a key or a lost event belongs to the current line
-	bad     string        // why the current line is rejected; "" while good
-	last    time.Duration // time of the line's last key press or lost event
+	line   []byte
+	typing bool          // a key or a lost event belongs to the current line
+	bad    string        // why the current line is rejected; "" while good
+	last   time.Duration // time of the line's last key press or lost event
 }
 
 func newDecoder(maxLen int, hex bool, term Terminator, timeout time.Duration) *decoder {
