@@ -17,7 +17,7 @@ const (
 var ackFrame = []byte{0x00, 0x00, 0xFF, 0x00, 0xFF, 0x00}
 
 // nackFrame, sent by the host, asks the PN532 to send its last answer again
-// (UM0701-02 §6.2.1.3).
+// (UM0701-02 §6.2.1, the NACK frame).
 var nackFrame = []byte{0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00}
 
 // truncatedError is a frame whose header is intact but whose LEN runs past

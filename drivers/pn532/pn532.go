@@ -303,7 +303,7 @@ func (d *Dev) listTarget() (UID, error) {
 
 // exec sends a command, reads its ACK and its answer, and returns the answer
 // after the response code. maxReply is the largest answer expected; a
-// longer one is read again whole after a NACK (UM0701-02 §6.2.1.3).
+// longer one is read again whole after a NACK (UM0701-02 §6.2.1).
 func (d *Dev) exec(op string, cmd byte, params []byte, maxReply int) ([]byte, error) {
 	body := append([]byte{tfiHost, cmd}, params...)
 	if err := d.bus.Tx(d.opts.Addr, appendFrame(nil, body), nil); err != nil {

@@ -583,7 +583,7 @@ func answerLongATS(uid []byte) []byte {
 
 // longPoll is a poll whose answer does not fit the first read: the driver
 // sends a NACK frame and the PN532 sends the answer again (UM0701-02
-// §6.2.1.3), read whole.
+// §6.2.1, NACK frame), read whole.
 func longPoll(irq bool, ans []byte) []i2ctest.IO {
 	ops := append(poll(irq, ans), i2ctest.IO{Addr: addr, W: nack})
 	if !irq {

@@ -68,7 +68,8 @@
 // relies on: the SPI address byte (§8.1.2.3), reset timing and oscillator
 // start-up (§8.8: the chip is not addressable until its oscillator runs;
 // CommandReg's reset value 20h), the timer unit (§8.5, TModeReg TAuto and
-// the 40 kHz prescaler, f = 13.56 MHz / (2*TPreScaler+1)), the Transceive
+// the 40 kHz prescaler, f = 13.56 MHz / (2*TPreScaler+1); Table 106: with
+// RxMultiple clear the timer stops at the 5th bit received), the Transceive
 // command (§10.3.1.8: each transmission is started by StartSend) and the
 // register descriptions of CommandReg, ComIEnReg, DivIEnReg (IRQPushPull),
 // ComIrqReg (Set1), ErrorReg, FIFOLevelReg, ControlReg (RxLastBits),
@@ -92,6 +93,11 @@
 //   - The receiver gain stays at the chip default (33 dB).
 //   - Without Opts.Reset the chip is never hard-reset; a latched-up chip then
 //     needs a power cycle.
+//   - The chip's timer stops once a card has started to answer (Table 106),
+//     so a reply cut off mid-frame ends on the receiver's own end-of-frame
+//     detection, normally as a parity or protocol error (ErrCardProtocol, a
+//     card error). If instead the command outlives the host deadline, that
+//     is ErrTimeout and the chip is re-initialised, card or no card.
 //   - Opts.HoldOff counts absence from polls: a card that stops answering
 //     while resting on the reader (detuned, metal behind it) for longer than
 //     HoldOff is reported again when it answers.
