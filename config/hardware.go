@@ -112,7 +112,24 @@ type HID struct {
 	DeviceLine int
 	// HoldOff ignores the same card read again within it.
 	HoldOff time.Duration
+	// Hex accepts A-F, for readers that type the UID in hexadecimal.
+	Hex bool
+	// Terminator is the key after each card number: TerminatorEnter or
+	// TerminatorTab.
+	Terminator string
+	// KeyTimeout is the longest gap between two keys of one card number;
+	// zero means the driver's default, 200ms.
+	KeyTimeout time.Duration
 }
+
+// Keyboard-wedge terminators, the values of a hid reader's terminator key.
+const (
+	TerminatorEnter = "enter"
+	TerminatorTab   = "tab"
+)
+
+// MaxKeyTimeout is the longest key_timeout a hid reader accepts.
+const MaxKeyTimeout = 10 * time.Second
 
 // Indicator is a door's LED and buzzer.
 type Indicator struct {
@@ -212,8 +229,21 @@ func (d *decoder) hwDevice(o *object, kind deviceKind) (Device, []string) {
 		} else if h.Device != "" {
 			d.use(h.Device, pf.path, pf.line)
 		}
+		h.Hex = d.boolean(o.get("hex"), false)
+		tf := o.get("terminator")
+		h.Terminator = d.str(tf, TerminatorEnter, false)
+		if h.Terminator != TerminatorEnter && h.Terminator != TerminatorTab {
+			d.addf(tf.line, tf.path, "%s is not a terminator (want %s or %s)", quote(h.Terminator), TerminatorEnter, TerminatorTab)
+			h.Terminator = TerminatorEnter
+		}
+		kf := o.get("key_timeout")
+		h.KeyTimeout = d.duration(kf, 0)
+		if h.KeyTimeout > MaxKeyTimeout {
+			d.addf(kf.line, kf.path, "%v is longer than %v", h.KeyTimeout, MaxKeyTimeout)
+			h.KeyTimeout = 0
+		}
 		dev.HID = h
-		return dev, []string{"driver", "device", "holdoff"}
+		return dev, []string{"driver", "device", "holdoff", "hex", "terminator", "key_timeout"}
 	}
 	return dev, []string{"driver"}
 }

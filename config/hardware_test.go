@@ -26,7 +26,7 @@ func TestParseHardware(t *testing.T) {
         gap: 30ms
       - {name: r, direction: exit, driver: rc522, bus: SPI0.0, reset: GPIO25, irq: GPIO24, holdoff: 2s}
       - {name: p, direction: entry, driver: pn532, bus: I2C1, addr: 0x28, irq: GPIO27}
-      - {name: h, direction: exit, driver: hid, device: /dev/input/by-id/kbd}
+      - {name: h, direction: exit, driver: hid, device: /dev/input/by-id/kbd, hex: true, terminator: tab, key_timeout: 50ms}
       - {name: n, direction: entry, driver: wiegand, chip: gpiochip1, d0: 3, d1: 4}
     relay: {driver: gpio, pin: GPIO17, active_low: true}
     contact: {driver: gpio, pin: GPIO22}
@@ -51,7 +51,8 @@ func TestParseHardware(t *testing.T) {
 		{Driver: "rc522", Line: 12, RC522: &RC522{Bus: Bus{"SPI0.0", 12},
 			Reset: Pin{Name: "GPIO25", Line: 12}, IRQ: Pin{Name: "GPIO24", Line: 12}, HoldOff: 2 * time.Second}},
 		{Driver: "pn532", Line: 13, PN532: &PN532{Bus: Bus{"I2C1", 13}, Addr: 0x28, IRQ: Pin{Name: "GPIO27", Line: 13}}},
-		{Driver: "hid", Line: 14, HID: &HID{Device: "/dev/input/by-id/kbd", DeviceLine: 14, HoldOff: time.Second}},
+		{Driver: "hid", Line: 14, HID: &HID{Device: "/dev/input/by-id/kbd", DeviceLine: 14, HoldOff: time.Second,
+			Hex: true, Terminator: "tab", KeyTimeout: 50 * time.Millisecond}},
 		{Driver: "wiegand", Line: 15, Wiegand: &Wiegand{
 			D0: Pin{Chip: "gpiochip1", Offset: 3, Line: 15}, D1: Pin{Chip: "gpiochip1", Offset: 4, Line: 15}}},
 		{Driver: "gpio", Line: 16, Pin: Pin{Name: "GPIO17", Line: 16}},
@@ -119,6 +120,14 @@ var hwErrorTests = []struct {
 	{"hid device twice", hwHead + "    readers:\n      - {name: a, direction: entry, driver: hid, device: /dev/input/event0}\n" +
 		"      - {name: b, direction: exit, driver: hid, device: /dev/input/event0}\n    relay: {driver: sim}\n", []string{
 		`pintud.yaml:6: doors[0].readers[1].device: "/dev/input/event0" is already used by doors[0].readers[0].device (line 5)`}},
+	{"hid terminator", hwHead + "    readers:\n      - {name: a, direction: entry, driver: hid, device: /dev/input/event0, terminator: space}\n    relay: {driver: sim}\n", []string{
+		`pintud.yaml:5: doors[0].readers[0].terminator: "space" is not a terminator (want enter or tab)`}},
+	{"hid key timeout", hwHead + "    readers:\n      - name: a\n        direction: entry\n        driver: hid\n        device: /dev/input/event0\n" +
+		"        key_timeout: 1m\n        hex: maybe\n    relay: {driver: sim}\n", []string{
+		`pintud.yaml:9: doors[0].readers[0].key_timeout: 1m0s is longer than 10s`,
+		`pintud.yaml:10: doors[0].readers[0].hex: "maybe" is not true or false`}},
+	{"hid zero key timeout", hwHead + "    readers:\n      - {name: a, direction: entry, driver: hid, device: /dev/input/event0, key_timeout: 0s}\n    relay: {driver: sim}\n", []string{
+		`pintud.yaml:5: doors[0].readers[0].key_timeout: "0s" must be positive`}},
 	{"indicator without outputs", hwHead + hwReader + "    relay: {driver: sim}\n    indicator: {driver: gpio}\n", []string{
 		`pintud.yaml:7: doors[0].indicator: names neither led nor buzzer (want at least one)`}},
 	{"indicator driver", hwHead + hwReader + "    relay: {driver: sim}\n    indicator: {driver: sim, led: GPIO13}\n", []string{

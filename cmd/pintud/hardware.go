@@ -19,6 +19,7 @@ import (
 
 	"github.com/pintu/pintu/config"
 	"github.com/pintu/pintu/controller/doorio"
+	"github.com/pintu/pintu/drivers/hidreader"
 	"github.com/pintu/pintu/drivers/indicator"
 	"github.com/pintu/pintu/drivers/input"
 	"github.com/pintu/pintu/drivers/pn532"
@@ -245,10 +246,11 @@ func (hw *hardware) openDoor(res Resolver, file string, d config.Door) (doorio.D
 		dd.Readers = append(dd.Readers, doorio.Reader{Name: r.Name, Dev: cr})
 	}
 	for _, in := range []struct {
-		what string
-		dev  *config.Device
-		to   *doorio.Switch
-	}{{"contact", d.Contact, &dd.Contact}, {"rex", d.REX, &dd.REX}, {"tamper", d.Tamper, &dd.Tamper}} {
+		what    string
+		dev     *config.Device
+		to      *doorio.Switch
+		chatter input.Chatter // chatter cannot hide a forced door or tamper, nor open the door by REX
+	}{{"contact", d.Contact, &dd.Contact, input.ChatterActive}, {"rex", d.REX, &dd.REX, input.ChatterInactive}, {"tamper", d.Tamper, &dd.Tamper, input.ChatterActive}} {
 		if in.dev == nil || in.dev.Driver != config.DriverGPIO {
 			continue
 		}
@@ -260,6 +262,7 @@ func (hw *hardware) openDoor(res Resolver, file string, d config.Door) (doorio.D
 			Pull:      pull(in.dev.Input.Pull),
 			ActiveLow: in.dev.Input.ActiveLow,
 			Debounce:  in.dev.Input.Debounce,
+			Chatter:   in.chatter,
 		})
 		if err != nil {
 			return dd, lineError(file, in.dev.Line, "door %s %s: %w", d.Name, in.what, err)
@@ -388,7 +391,7 @@ func (hw *hardware) openReader(res Resolver, file, door string, r config.Reader)
 		}
 		return &doorio.PN532{Name: fmt.Sprintf("pn532 %s@%#x", c.Bus.Name, c.Addr), Bus: bus, Opts: opts}, nil
 	case r.HID != nil:
-		return &doorio.HID{Path: r.HID.Device, HoldOff: r.HID.HoldOff}, nil
+		return &doorio.HID{Path: r.HID.Device, HoldOff: r.HID.HoldOff, Opts: hidreader.Opts{Hex: r.HID.Hex, Terminator: hidreader.Terminator(r.HID.Terminator), KeyTimeout: r.HID.KeyTimeout}}, nil
 	}
 	return nil, nil
 }

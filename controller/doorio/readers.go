@@ -109,7 +109,7 @@ func (w *Wiegand) read(ctx context.Context, dev *wiegand.Dev, out chan<- Card, h
 type RC522 struct {
 	Name  string // for logs, e.g. "rc522 SPI0.0"
 	Port  func() (spi.PortCloser, error)
-	Opts  rc522.Opts // OnError is set by ReadCards
+	Opts  rc522.Opts // OnError and OnCardError are set by ReadCards
 	Retry time.Duration
 }
 
@@ -118,7 +118,7 @@ func (r *RC522) String() string { return r.Name }
 // ReadCards implements CardReader.
 func (r *RC522) ReadCards(ctx context.Context, out chan<- Card, h Health) error {
 	opts := r.Opts
-	opts.OnError = h.Fault
+	opts.OnError, opts.OnCardError = h.Fault, cardError(h)
 	for {
 		port, err := r.Port()
 		if err != nil {
@@ -146,7 +146,7 @@ func (r *RC522) ReadCards(ctx context.Context, out chan<- Card, h Health) error 
 type PN532 struct {
 	Name  string // for logs, e.g. "pn532 I2C1"
 	Bus   i2c.Bus
-	Opts  pn532.Opts // OnError is set by ReadCards
+	Opts  pn532.Opts // OnError and OnCardError are set by ReadCards
 	Retry time.Duration
 }
 
@@ -155,7 +155,7 @@ func (r *PN532) String() string { return r.Name }
 // ReadCards implements CardReader.
 func (r *PN532) ReadCards(ctx context.Context, out chan<- Card, h Health) error {
 	opts := r.Opts
-	opts.OnError = h.Fault
+	opts.OnError, opts.OnCardError = h.Fault, cardError(h)
 	for {
 		if dev, err := pn532.New(r.Bus, &opts); err != nil {
 			h.Fault(err)
@@ -172,6 +172,13 @@ func (r *PN532) ReadCards(ctx context.Context, out chan<- Card, h Health) error 
 			return nil
 		}
 	}
+}
+
+// cardError counts a card a reader could not read (pulled away mid-read,
+// half an anticollision, a UID of a bad length) as a discarded frame: the
+// first is logged with the reader's name, the rest counted.
+func cardError(h Health) func(error) {
+	return func(err error) { h.Discarded(1, err.Error()) }
 }
 
 // forwardUIDs runs a UID reader's Run until it returns, sending its UIDs on
@@ -212,6 +219,10 @@ type HID struct {
 	Reopen  time.Duration // default: the driver's, 1s
 	// Now reads the clock for HoldOff; default time.Now.
 	Now func() time.Time
+	// Opts are the driver's line options (Hex, MaxLen, Terminator,
+	// KeyTimeout); Reopen, OnError, OnOpen and OnReject are set by
+	// ReadCards.
+	Opts hidreader.Opts
 }
 
 func (r *HID) String() string { return "hid " + r.Path }
@@ -222,11 +233,12 @@ func (r *HID) ReadCards(ctx context.Context, out chan<- Card, h Health) error {
 	if now == nil {
 		now = time.Now
 	}
-	dev, err := hidreader.New(r.Path, &hidreader.Opts{
-		Reopen:  r.Reopen,
-		OnError: h.Fault,
-		OnOpen:  func() { h.Fault(nil) },
-	})
+	opts := r.Opts
+	opts.Reopen, opts.OnError, opts.OnOpen = r.Reopen, h.Fault, func() { h.Fault(nil) }
+	// A rejected line (a key outside the card alphabet, a lost terminator)
+	// is a discarded frame: logged once with the reader's name, counted.
+	opts.OnReject = func(why string) { h.Discarded(1, why) }
+	dev, err := hidreader.New(r.Path, &opts)
 	if err != nil {
 		return err
 	}

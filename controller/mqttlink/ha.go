@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -32,8 +33,29 @@ func (l *Link) discovery(ctx context.Context, c *connection) {
 	}
 }
 
+// origin is the discovery payloads' origin block, which Home Assistant
+// shows as the source of the entities and names in its logs: the
+// application, and its version when the binary was built from a tagged
+// module.
+func origin() map[string]string {
+	o := map[string]string{"name": "Pintu", "support_url": "https://github.com/pintu/pintu"}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		o["sw_version"] = bi.Main.Version
+	}
+	return o
+}
+
+// haLockCommandTemplate is the lock entity's command_template. tojson
+// quotes the values, so a code holding a quote or a backslash still makes
+// valid JSON (Home Assistant renders it with Jinja).
+const haLockCommandTemplate = `{"action":{{ value | tojson }},"code":{{ code | tojson }}}`
+
 // discoveryConfigs returns the config topic and payload of each entity of
 // door; a nil payload removes the entity.
+//
+// default_entity_id replaces object_id, deprecated in Home Assistant
+// 2025.10: it is the full entity id the entity gets when first added,
+// domain included, e.g. binary_sensor.pintu_lab_server_room_door.
 func (l *Link) discoveryConfigs(door string) map[string]map[string]any {
 	node := "pintu_" + strings.ReplaceAll(Slug(l.site), "-", "_") + "_" + strings.ReplaceAll(Slug(door), "-", "_")
 	device := map[string]any{
@@ -44,10 +66,11 @@ func (l *Link) discoveryConfigs(door string) map[string]map[string]any {
 	}
 	availability := []map[string]string{{"topic": l.t.door(door, "availability")}, {"topic": l.t.bridge("availability")}}
 	state := l.t.door(door, "state")
-	entity := func(name, id string, extra map[string]any) map[string]any {
+	org := origin()
+	entity := func(component, name, id string, extra map[string]any) map[string]any {
 		m := map[string]any{
-			"name": name, "unique_id": node + "_" + id, "object_id": node + "_" + id,
-			"device": device, "availability": availability, "availability_mode": "all",
+			"name": name, "unique_id": node + "_" + id, "default_entity_id": component + "." + node + "_" + id,
+			"device": device, "origin": org, "availability": availability, "availability_mode": "all",
 		}
 		maps.Copy(m, extra)
 		return m
@@ -56,39 +79,39 @@ func (l *Link) discoveryConfigs(door string) map[string]map[string]any {
 		return l.cfg.HomeAssistant.DiscoveryPrefix + "/" + component + "/" + node + "/" + id + "/config"
 	}
 	out := map[string]map[string]any{
-		topic("binary_sensor", "lock"): entity("Lock", "lock", map[string]any{
+		topic("binary_sensor", "lock"): entity("binary_sensor", "Lock", "lock", map[string]any{
 			"device_class": "lock", "state_topic": state,
 			"value_template": "{{ 'ON' if value_json.lock == 'unlocked' else 'OFF' }}",
 		}),
-		topic("binary_sensor", "door"): entity("Door", "door", map[string]any{
+		topic("binary_sensor", "door"): entity("binary_sensor", "Door", "door", map[string]any{
 			"device_class": "door", "state_topic": state,
 			"value_template": "{{ 'ON' if value_json.contact == 'open' else 'OFF' }}",
 		}),
-		topic("binary_sensor", "tamper"): entity("Tamper", "tamper", map[string]any{
+		topic("binary_sensor", "tamper"): entity("binary_sensor", "Tamper", "tamper", map[string]any{
 			"device_class": "tamper", "state_topic": state,
 			"value_template": "{{ 'ON' if 'tamper' in value_json.alarms else 'OFF' }}",
 		}),
-		topic("sensor", "people_inside"): entity("People inside", "people_inside", map[string]any{
+		topic("sensor", "people_inside"): entity("sensor", "People inside", "people_inside", map[string]any{
 			"state_topic": state, "state_class": "measurement", "icon": "mdi:account-group",
 			"value_template": "{{ value_json.people_inside }}",
 		}),
-		topic("sensor", "last_access"): entity("Last access", "last_access", map[string]any{
+		topic("sensor", "last_access"): entity("sensor", "Last access", "last_access", map[string]any{
 			"device_class": "timestamp", "state_topic": l.t.door(door, "last_access"),
 			"value_template": "{{ value_json.time }}", "json_attributes_topic": l.t.door(door, "last_access"),
 		}),
-		topic("event", "access"): entity("Access", "access", map[string]any{
+		topic("event", "access"): entity("event", "Access", "access", map[string]any{
 			"state_topic": l.t.door(door, "access"),
 			"event_types": []string{"granted", "denied", "pending", "exit"},
 		}),
 		topic("lock", "remote"): nil,
 	}
 	if l.cfg.HomeAssistant.LockEntity {
-		out[topic("lock", "remote")] = entity("Remote unlock", "remote", map[string]any{
+		out[topic("lock", "remote")] = entity("lock", "Remote unlock", "remote", map[string]any{
 			"command_topic":    l.t.door(door, "ha/lock/set"),
 			"state_topic":      state,
 			"value_template":   "{{ 'UNLOCKED' if value_json.lock == 'unlocked' else 'LOCKED' }}",
 			"code_format":      `^\S{4,64}$`,
-			"command_template": `{"action":"{{ value }}","code":"{{ code }}"}`,
+			"command_template": haLockCommandTemplate,
 			"payload_open":     "OPEN", "payload_unlock": "UNLOCK", "payload_lock": "LOCK",
 		})
 	}

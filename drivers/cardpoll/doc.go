@@ -6,6 +6,7 @@
 // the hold-off that turns a card resting on the reader into one read, the
 // retry schedule after reader errors (a backoff from 100 ms doubling to 5 s)
 // with its OnError reports (the error once per outage, nil on recovery),
+// the OnCardError report of each card error,
 // re-initialising the reader in the poll that follows a reader error, the
 // serialisation of polls, and the final Halt. The chip protocol (one read,
 // the initialisation, the power-down) and the decision of which errors are

@@ -38,6 +38,11 @@ type Loop struct {
 	// when the reader fails (once per outage, not once per retry), and with
 	// nil when it answers again. It must not block.
 	OnError func(err error)
+	// OnCardError, if set, is called by Run, on Run's goroutine, with each
+	// error CardErr accepts: a card that answered badly, left the field
+	// mid-read or sent what the driver does not accept. The reader stays
+	// up. It must not block; counting and logging once is the caller's.
+	OnCardError func(err error)
 	// ErrHalted is what Read and Run return once Halt has been called.
 	ErrHalted error
 
@@ -121,7 +126,7 @@ func (l *Loop) Wait(ctx context.Context) (UID, error) {
 
 // Run polls every Interval and sends each UID on out, once per presentation:
 // a UID is sent again only after it has been absent for HoldOff. Card errors
-// are dropped. After a reader error Run polls again with a backoff from
+// go to OnCardError and are otherwise dropped. After a reader error Run polls again with a backoff from
 // 100 ms doubling to 5 s, and calls OnError with the error when the outage
 // starts and with nil when a poll succeeds again. Run returns nil when ctx
 // is done and ErrHalted after Halt.
@@ -150,6 +155,9 @@ func (l *Loop) Run(ctx context.Context, out chan<- UID) error {
 			next = start.Add(backoff)
 			backoff = min(2*backoff, maxBackoff)
 			continue
+		}
+		if err != nil && l.OnCardError != nil {
+			l.OnCardError(err)
 		}
 		if failing && l.OnError != nil {
 			l.OnError(nil)

@@ -562,3 +562,67 @@ func TestUIDString(t *testing.T) {
 		}
 	}
 }
+
+// TestRunCardErrors: every card error goes to OnCardError, none to
+// OnError; the reader is not re-initialised and reads go on on schedule. A
+// card that answers half an anticollision for 20 s costs the
+// reader nothing.
+func TestRunCardErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var cardErrs, reports []error
+		s := &script{answers: concat(
+			repeat(1000, answer{err: errCard}), // 0-19.98 s: a card at the edge of the field
+			repeat(1, card(uidA)),              // 20 s: presented properly
+		)}
+		l := s.loop()
+		l.HoldOff = time.Second
+		l.OnError = func(err error) { reports = append(reports, err) }
+		l.OnCardError = func(err error) { cardErrs = append(cardErrs, err) }
+		got := run(t, l, s)
+		if want := []read{{20 * time.Second, "DEADBEEF"}}; !slices.Equal(got, want) {
+			t.Errorf("reads = %v, want %v", got, want)
+		}
+		if len(cardErrs) != 1000 || !errors.Is(cardErrs[0], errCard) {
+			t.Errorf("OnCardError called %d times, want 1000 with %v", len(cardErrs), errCard)
+		}
+		if len(reports) != 0 || len(s.reinits) != 0 {
+			t.Errorf("OnError got %v, re-initialised at %v; want neither for card errors", reports, s.reinits)
+		}
+	})
+}
+
+// TestRunReadersIndependent: one reader whose chip never comes back (every
+// poll and every re-initialisation fails) and a healthy one, each on its
+// own Loop: the healthy one reads on its own schedule, and the failing one
+// reports its outage once.
+func TestRunReadersIndependent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var reports []error
+		bad := &script{answers: repeat(1, answer{err: errReader})}
+		for range 1000 {
+			bad.reinitErrs = append(bad.reinitErrs, errReinit)
+		}
+		good := &script{answers: concat(repeat(50, none), repeat(1, card(uidA)), repeat(100, none), repeat(1, card(uidB)))}
+		lb, lg := bad.loop(), good.loop()
+		lb.OnError = func(err error) { reports = append(reports, err) }
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		badDone := make(chan error)
+		go func() { badDone <- lb.Run(ctx, make(chan UID)) }()
+		got := run(t, lg, good)
+		want := []read{{time.Second, "DEADBEEF"}, {3020 * time.Millisecond, "01020304"}}
+		if !slices.Equal(got, want) {
+			t.Errorf("healthy reader's reads = %v, want %v", got, want)
+		}
+		cancel()
+		if err := <-badDone; err != nil {
+			t.Errorf("failing reader's Run() = %v, want nil on cancel", err)
+		}
+		if len(reports) != 1 || !errors.Is(reports[0], errReader) {
+			t.Errorf("failing reader's OnError got %v, want one report of %v", reports, errReader)
+		}
+		if len(bad.reinits) < 5 {
+			t.Errorf("failing reader re-initialised %d times, want it to keep trying", len(bad.reinits))
+		}
+	})
+}

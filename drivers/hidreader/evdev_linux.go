@@ -12,6 +12,10 @@ import (
 // generic ioctl encoding that arm, arm64 and amd64 share.
 const eviocgrab = 0x40044590
 
+// eviocsclockid is EVIOCSCLOCKID, _IOW('E', 0xa0, int): the clock of the
+// event timestamps, which the decoder's key timeout measures.
+const eviocsclockid = 0x400445A0
+
 // openDevice opens path and grabs it. The os.File is registered with Go's
 // poller (an evdev node supports poll), so Close unblocks a pending Read;
 // the grab ends when the file is closed.
@@ -25,6 +29,12 @@ func openDevice(path string) (io.ReadCloser, error) {
 	if err == nil {
 		cerr := sc.Control(func(fd uintptr) {
 			err = unix.IoctlSetInt(int(fd), eviocgrab, 1)
+			if err == nil {
+				// Monotonic timestamps, so that a clock step cannot end or
+				// stretch a line. Kernels before 3.4 lack it; the decoder
+				// then ends a line whose gap runs backwards.
+				_ = unix.IoctlSetInt(int(fd), eviocsclockid, unix.CLOCK_MONOTONIC)
+			}
 		})
 		if cerr != nil {
 			err = cerr

@@ -35,6 +35,9 @@ func TestEviocgrab(t *testing.T) {
 	if eviocgrab != want {
 		t.Errorf("eviocgrab = %#x, want %#x", eviocgrab, want)
 	}
+	if want := 1<<30 | 4<<16 | 'E'<<8 | 0xa0; eviocsclockid != want {
+		t.Errorf("eviocsclockid = %#x, want %#x", eviocsclockid, want)
+	}
 }
 
 // Checks the key tables against the system's kernel header, if installed.
@@ -68,6 +71,23 @@ func TestCodesMatchHeader(t *testing.T) {
 	}
 	for code, c := range hexKeys {
 		got["KEY_"+string(c)] = code
+	}
+	got["KEY_TAB"], got["KEY_NUMLOCK"] = keyTab, keyNumLock
+	for code, name := range keyNames {
+		got["KEY_"+strings.ToUpper(strings.ReplaceAll(strings.ReplaceAll(name, "keypad ", "KP"), " ", ""))] = code
+	}
+	for name, code := range map[string]uint16{
+		"KEY_LEFTCTRL": 29, "KEY_RIGHTCTRL": 97, "KEY_LEFTSHIFT": 42, "KEY_RIGHTSHIFT": 54,
+		"KEY_LEFTALT": 56, "KEY_RIGHTALT": 100, "KEY_LEFTMETA": 125, "KEY_RIGHTMETA": 126,
+		"KEY_CAPSLOCK": 58, "KEY_NUMLOCK": 69,
+	} {
+		if !modifiers[code] {
+			t.Errorf("%s (%d) is not a modifier", name, code)
+		}
+		got[name] = code
+	}
+	if len(modifiers) != 10 {
+		t.Errorf("%d modifiers, want the 10 checked here", len(modifiers))
 	}
 	want := map[string]uint16{}
 	for name := range got {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"periph.io/x/conn/v3"
@@ -15,14 +16,43 @@ import (
 // ErrClosed is returned by Close and Run once the Dev is closed.
 var ErrClosed = errors.New("hidreader: closed")
 
+// Terminator is the key a reader types after each card number.
+type Terminator string
+
+// Terminators. The zero value means TermEnter.
+const (
+	// TermEnter is Enter or the keypad's Enter, the usual.
+	TermEnter Terminator = "enter"
+	// TermTab is Tab, for readers set up to move to the next form field.
+	TermTab Terminator = "tab"
+)
+
+func (t Terminator) name() string {
+	if t == TermTab {
+		return "Tab"
+	}
+	return "Enter"
+}
+
 // Opts configures a reader. Zero values mean the defaults below.
 type Opts struct {
 	// MaxLen is the longest card number accepted; a longer line is
-	// dropped. Default 32.
+	// rejected. Default 32.
 	MaxLen int
 	// Hex also accepts the letters A-F, for readers that type the card UID
-	// in hexadecimal. Cards are reported in upper case.
+	// in hexadecimal. Cards are reported in upper case. Without it a line
+	// holding a letter is rejected.
 	Hex bool
+	// Terminator is the key that ends a card number: TermEnter (default)
+	// or TermTab. The other one, like any key that is neither a character
+	// of a card number nor a modifier, rejects the line.
+	Terminator Terminator
+	// KeyTimeout is the longest gap allowed between two keys of one card
+	// number, terminator included, from 1 ms to 10 s. A longer gap ends
+	// the line: what came before it is rejected, never joined to what
+	// follows, so a lost terminator cannot join two cards. Default 200ms;
+	// readers type a whole number in a few tens of milliseconds.
+	KeyTimeout time.Duration
 	// Reopen is the wait before each new attempt to open the device after
 	// it failed or could not be opened. Default 1s.
 	Reopen time.Duration
@@ -34,10 +64,17 @@ type Opts struct {
 	// grabbed, including the first. It is called from Run's goroutine and
 	// must not call Halt or Close.
 	OnOpen func()
+	// OnReject receives the reason each rejected line was rejected (see the
+	// package documentation). Default: the first reason goes to log.Print,
+	// later ones are only counted (Dev.Rejected). It is called from Run's
+	// goroutine, must not block and must not call Halt or Close.
+	OnReject func(reason string)
 }
 
 // DefaultOpts are the options used for a nil *Opts.
-var DefaultOpts = Opts{MaxLen: 32, Reopen: time.Second}
+var DefaultOpts = Opts{MaxLen: 32, Reopen: time.Second, Terminator: TermEnter, KeyTimeout: 200 * time.Millisecond}
+
+const maxKeyTimeout = 10 * time.Second
 
 // Dev is a keyboard-wedge card reader on an evdev device path.
 type Dev struct {
@@ -46,6 +83,8 @@ type Dev struct {
 	// open opens and grabs the device; Close on its result must unblock a
 	// pending Read. Tests replace it.
 	open func(path string) (io.ReadCloser, error)
+
+	rejected atomic.Uint64
 
 	mu     sync.Mutex
 	closed bool
@@ -74,11 +113,33 @@ func New(path string, opts *Opts) (*Dev, error) {
 	if o.Reopen == 0 {
 		o.Reopen = DefaultOpts.Reopen
 	}
+	if o.Terminator == "" {
+		o.Terminator = DefaultOpts.Terminator
+	}
+	if o.Terminator != TermEnter && o.Terminator != TermTab {
+		return nil, fmt.Errorf("hidreader %s: terminator %q is not %q or %q", path, o.Terminator, TermEnter, TermTab)
+	}
+	if o.KeyTimeout == 0 {
+		o.KeyTimeout = DefaultOpts.KeyTimeout
+	}
+	if o.KeyTimeout < time.Millisecond || o.KeyTimeout > maxKeyTimeout {
+		return nil, fmt.Errorf("hidreader %s: key timeout %v out of range [1ms, %v]", path, o.KeyTimeout, maxKeyTimeout)
+	}
 	if o.OnError == nil {
 		o.OnError = func(err error) { log.Print(err) }
 	}
-	return &Dev{path: path, opts: o, open: openDevice}, nil
+	d := &Dev{path: path, opts: o, open: openDevice}
+	if d.opts.OnReject == nil {
+		var once sync.Once
+		d.opts.OnReject = func(why string) {
+			once.Do(func() { log.Printf("hidreader %s: line rejected: %s; further rejections are only counted", path, why) })
+		}
+	}
+	return d, nil
 }
+
+// Rejected returns how many lines the reader has rejected since New.
+func (d *Dev) Rejected() uint64 { return d.rejected.Load() }
 
 // Run opens and grabs the device and sends each card number read on out,
 // reopening the device after any failure, until ctx is cancelled or Halt or
@@ -146,7 +207,7 @@ func (d *Dev) read(ctx context.Context, rc io.ReadCloser, out chan<- string) err
 		stop()
 		closeDev()
 	}()
-	dec := newDecoder(d.opts.MaxLen, d.opts.Hex)
+	dec := newDecoder(d.opts.MaxLen, d.opts.Hex, d.opts.Terminator, d.opts.KeyTimeout)
 	buf := make([]byte, 64*eventSize)
 	kept := 0 // bytes of an incomplete event carried to the next Read
 	for {
@@ -154,8 +215,12 @@ func (d *Dev) read(ctx context.Context, rc io.ReadCloser, out chan<- string) err
 		n += kept
 		whole := n - n%eventSize
 		for off := 0; off < whole; off += eventSize {
-			card, ok := dec.feed(parseEvent(buf[off:off+eventSize], wordSize))
-			if !ok {
+			card, rejected := dec.feed(parseEvent(buf[off:off+eventSize], wordSize))
+			if rejected != "" {
+				d.rejected.Add(1)
+				d.opts.OnReject(rejected)
+			}
+			if card == "" {
 				continue
 			}
 			select {

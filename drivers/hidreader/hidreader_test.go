@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -289,11 +291,18 @@ func TestNew(t *testing.T) {
 		want    Opts // without the callbacks
 		wantErr bool
 	}{
-		{name: "defaults", path: path, want: Opts{MaxLen: 32, Reopen: time.Second}},
-		{name: "zero opts", path: path, opts: &Opts{}, want: Opts{MaxLen: 32, Reopen: time.Second}},
-		{name: "custom", path: path, opts: &Opts{MaxLen: 10, Hex: true, Reopen: 5 * time.Second}, want: Opts{MaxLen: 10, Hex: true, Reopen: 5 * time.Second}},
+		{name: "defaults", path: path, want: Opts{MaxLen: 32, Reopen: time.Second, Terminator: TermEnter, KeyTimeout: 200 * time.Millisecond}},
+		{name: "zero opts", path: path, opts: &Opts{}, want: Opts{MaxLen: 32, Reopen: time.Second, Terminator: TermEnter, KeyTimeout: 200 * time.Millisecond}},
+		{
+			name: "custom", path: path,
+			opts: &Opts{MaxLen: 10, Hex: true, Reopen: 5 * time.Second, Terminator: TermTab, KeyTimeout: time.Second},
+			want: Opts{MaxLen: 10, Hex: true, Reopen: 5 * time.Second, Terminator: TermTab, KeyTimeout: time.Second},
+		},
 		{name: "empty path", path: "", wantErr: true},
 		{name: "negative", path: path, opts: &Opts{MaxLen: -1}, wantErr: true},
+		{name: "unknown terminator", path: path, opts: &Opts{Terminator: "space"}, wantErr: true},
+		{name: "key timeout too long", path: path, opts: &Opts{KeyTimeout: time.Minute}, wantErr: true},
+		{name: "key timeout negative", path: path, opts: &Opts{KeyTimeout: -time.Second}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -304,17 +313,90 @@ func TestNew(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if d.opts.OnError == nil {
-				t.Errorf("OnError = nil, want the default")
+			if d.opts.OnError == nil || d.opts.OnReject == nil {
+				t.Errorf("OnError or OnReject = nil, want the default")
 			}
 			got := d.opts
-			got.OnError, got.OnOpen = nil, nil
-			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b func(error)) bool { return a == nil && b == nil }), cmp.Comparer(func(a, b func()) bool { return a == nil && b == nil })); diff != "" {
+			got.OnError, got.OnOpen, got.OnReject = nil, nil, nil
+			if diff := cmp.Diff(tt.want, got,
+				cmp.Comparer(func(a, b func(error)) bool { return a == nil && b == nil }),
+				cmp.Comparer(func(a, b func()) bool { return a == nil && b == nil }),
+				cmp.Comparer(func(a, b func(string)) bool { return a == nil && b == nil }),
+			); diff != "" {
 				t.Errorf("opts (-want +got):\n%s", diff)
 			}
 			if got, want := d.String(), "hidreader("+path+")"; got != want {
 				t.Errorf("String() = %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// push sends evs to dev in reads of at most 32 events.
+func push(dev *fakeDev, evs []event) {
+	for len(evs) > 0 {
+		n := min(len(evs), 32)
+		dev.data <- encode(wordSize, evs[:n])
+		evs = evs[n:]
+	}
+}
+
+// TestRunRejects: a reader that floods garbage has each bad line rejected,
+// counted and passed to OnReject; the cards typed around it are read, and
+// the device stays open.
+func TestRunRejects(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dev := newFakeDev()
+		b := newBench(t, Opts{OnReject: func(why string) {}}, dev)
+		b.d.opts.OnReject = func(why string) { b.note("rejected: %s", why) }
+		stop := b.run()
+		b.sleepUntil(time.Second)
+		push(dev, typedAt("0012345678\n", time.Second, 5*time.Millisecond))
+		b.sleepUntil(2 * time.Second)
+		// Garbage: 200 lines of letters, then a line that never ends.
+		for range 200 {
+			push(dev, typedAt("QWERTY\n", 2*time.Second, 0))
+		}
+		push(dev, typedAt("99", 2*time.Second, 0))
+		b.sleepUntil(3 * time.Second)
+		push(dev, typedAt("4000000001\n", 3*time.Second, 5*time.Millisecond))
+		b.sleepUntil(4 * time.Second)
+		if err := stop(); err != nil {
+			t.Errorf("Run() = %v", err)
+		}
+		synctest.Wait()
+		got := b.transcript()
+		want := []string{"0s opened", "1s card 0012345678"}
+		for range 200 {
+			want = append(want, "2s rejected: unexpected key Q (code 16)")
+		}
+		want = append(want, "3s rejected: no Enter within 200ms of the last key", "3s card 4000000001")
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("transcript (-want +got):\n%s", diff)
+		}
+		if n := b.d.Rejected(); n != 201 {
+			t.Errorf("Rejected() = %d, want 201", n)
+		}
+	})
+}
+
+// TestDefaultOnRejectLogsOnce: without OnReject the first rejection is
+// logged and the rest only counted.
+func TestDefaultOnRejectLogsOnce(t *testing.T) {
+	var buf strings.Builder
+	log.SetOutput(&buf)
+	defer log.SetOutput(os.Stderr)
+	d, err := New(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		d.opts.OnReject("unexpected key Q (code 16)")
+	}
+	if got := strings.Count(buf.String(), "line rejected"); got != 1 {
+		t.Errorf("logged %d rejections, want 1:\n%s", got, buf.String())
+	}
+	if !strings.Contains(buf.String(), path) {
+		t.Errorf("log %q does not name the reader %s", buf.String(), path)
 	}
 }

@@ -12,6 +12,18 @@
 // the level read at that moment; a pulse shorter than that is dropped. The
 // report therefore lags the last bounce by Opts.Debounce.
 //
+// The wait is capped: a pin still changing Opts.MaxSettle (default 500 ms)
+// after its first edge is chattering, as a long contact run picking up
+// mains hum does, and Run reports Opts.Chatter until the pin has been quiet
+// for Opts.Debounce, then the level it settled at. Without the cap such a
+// pin would never be reported as changed, and hum could hide a door forced
+// open or a box opened. A door contact and a tamper switch chatter as
+// active (ChatterActive): a contact that cannot settle cannot prove the door
+// or the enclosure shut, so chatter on the tamper loop counts as tamper and
+// chatter on the contact reads as open, which raises forced-open on a
+// locked door rather than hiding it. A REX button chatters as inactive
+// (ChatterInactive, the zero value): chatter must never release the door.
+//
 // periph's gpioutil.Debounce is not used: it needs a gpio.PinIO rather than
 // a gpio.PinIn, its WaitForEdge sleeps a fixed denoise time after the first
 // edge and compares levels, so a contact still bouncing at that moment is
@@ -26,8 +38,8 @@
 // ends without an edge Run also reads the pin, so an edge the kernel lost is
 // noticed within Opts.Poll.
 //
-// A pin that keeps chattering faster than Opts.Debounce is never reported
-// as changed.
+// A report of Opts.Chatter is the driver's reading of an input it cannot
+// read; the caller sees only active or inactive, not that it chatters.
 //
 // # Datasheet
 //

@@ -10,6 +10,23 @@ import (
 	"periph.io/x/conn/v3/gpio"
 )
 
+// Chatter is what Run reports for a pin that is still changing after
+// Opts.MaxSettle: the debounce has not found a stable level, and the
+// contact behind it cannot prove the door or the box shut.
+type Chatter int
+
+const (
+	// ChatterInactive reports a chattering pin as inactive: right for a
+	// request-to-exit button, where a false press would release the door.
+	// It is the zero value, so an input that does not choose never invents
+	// an activation.
+	ChatterInactive Chatter = iota
+	// ChatterActive reports a chattering pin as active: right for a door
+	// contact (chatter cannot hide a forced-open door) and a tamper switch
+	// (persistent chatter on the tamper loop is tamper).
+	ChatterActive
+)
+
 // Opts configures an input. Zero durations mean the defaults below.
 type Opts struct {
 	// Pull is the pin's internal resistor. The zero value, gpio.PullNoChange,
@@ -23,7 +40,19 @@ type Opts struct {
 	// Poll bounds each wait for an edge; see the package Caveats.
 	// Default 250ms.
 	Poll time.Duration
+	// MaxSettle caps the wait for the pin to settle: a pin that has not
+	// been free of edges for Debounce within MaxSettle of the first edge is
+	// chattering, and Run reports the Chatter level until it settles.
+	// Default the larger of 500ms and 2*Debounce; it must not be shorter
+	// than Debounce.
+	MaxSettle time.Duration
+	// Chatter is the level reported while the pin chatters.
+	Chatter Chatter
 }
+
+// minMaxSettle is the default MaxSettle for short debounce times: a
+// mechanical contact bounces for tens of milliseconds, never half a second.
+const minMaxSettle = 500 * time.Millisecond
 
 // DefaultOpts suits a switch to ground: internal pull-up, Low is active.
 var DefaultOpts = Opts{
@@ -53,14 +82,20 @@ func New(pin gpio.PinIn, opts *Opts) (*Dev, error) {
 		opts = &DefaultOpts
 	}
 	o := *opts
-	if o.Debounce < 0 || o.Poll < 0 {
-		return nil, fmt.Errorf("input %s: negative Debounce or Poll", pin)
+	if o.Debounce < 0 || o.Poll < 0 || o.MaxSettle < 0 {
+		return nil, fmt.Errorf("input %s: negative Debounce, Poll or MaxSettle", pin)
 	}
 	if o.Debounce == 0 {
 		o.Debounce = DefaultOpts.Debounce
 	}
 	if o.Poll == 0 {
 		o.Poll = DefaultOpts.Poll
+	}
+	if o.MaxSettle == 0 {
+		o.MaxSettle = max(minMaxSettle, 2*o.Debounce)
+	}
+	if o.MaxSettle < o.Debounce {
+		return nil, fmt.Errorf("input %s: MaxSettle %v shorter than Debounce %v", pin, o.MaxSettle, o.Debounce)
 	}
 	if err := pin.In(o.Pull, gpio.BothEdges); err != nil {
 		return nil, fmt.Errorf("input %s: configure: %w", pin, err)
@@ -93,8 +128,8 @@ func (d *Dev) Run(ctx context.Context, out chan<- bool) error {
 }
 
 func (d *Dev) watch(ctx context.Context, out chan<- bool) {
-	level := d.pin.Read()
-	if !d.send(ctx, out, level) {
+	active := d.active(d.pin.Read())
+	if !d.send(ctx, out, active) {
 		return
 	}
 	for {
@@ -102,27 +137,47 @@ func (d *Dev) watch(ctx context.Context, out chan<- bool) {
 		if ctx.Err() != nil {
 			return
 		}
-		if !edge && d.pin.Read() == level {
+		if !edge && d.active(d.pin.Read()) == active {
 			continue
 		}
-		// Settle: every edge restarts the quiet period.
+		// Settle: every edge restarts the quiet period, but only up to
+		// MaxSettle; then the pin is chattering and reads as Chatter until
+		// it has been quiet for Debounce.
+		start := time.Now()
+		chattering := false
 		for d.pin.WaitForEdge(d.opts.Debounce) {
 			if ctx.Err() != nil {
 				return
 			}
+			if chattering || time.Since(start) < d.opts.MaxSettle {
+				continue
+			}
+			chattering = true
+			if c := d.opts.Chatter == ChatterActive; c != active {
+				active = c
+				if !d.send(ctx, out, active) {
+					return
+				}
+			}
 		}
-		if l := d.pin.Read(); l != level {
-			level = l
-			if !d.send(ctx, out, level) {
+		if ctx.Err() != nil {
+			return
+		}
+		if a := d.active(d.pin.Read()); a != active {
+			active = a
+			if !d.send(ctx, out, active) {
 				return
 			}
 		}
 	}
 }
 
-func (d *Dev) send(ctx context.Context, out chan<- bool, l gpio.Level) bool {
+// active reports whether level l is the active level.
+func (d *Dev) active(l gpio.Level) bool { return bool(l) != d.opts.ActiveLow }
+
+func (d *Dev) send(ctx context.Context, out chan<- bool, active bool) bool {
 	select {
-	case out <- bool(l) != d.opts.ActiveLow:
+	case out <- active:
 		return true
 	case <-ctx.Done():
 		return false

@@ -94,6 +94,7 @@ func TestRun(t *testing.T) {
 			want:    []report{{0, true}, {550 * ms, false}},
 		},
 	}
+	tests = append(tests, chatterTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -102,7 +103,7 @@ func TestRun(t *testing.T) {
 				if err != nil {
 					t.Fatalf("New() = %v", err)
 				}
-				got := runFor(t, d, 3*time.Second, func(start time.Time) {
+				got := runFor(t, d, 4*time.Second, func(start time.Time) {
 					for _, s := range tt.steps {
 						time.Sleep(s.at - time.Since(start))
 						if s.silent {
@@ -120,6 +121,89 @@ func TestRun(t *testing.T) {
 			})
 		})
 	}
+}
+
+// chatter is a pin toggling every period from..to, mains hum on a long
+// cable run: its last edge, at to, leaves it at last.
+func chatter(from, to, period time.Duration, last gpio.Level) []step {
+	var steps []step
+	n := int((to - from) / period)
+	for i := 0; i <= n; i++ {
+		l := last
+		if (n-i)%2 == 1 {
+			l = !last
+		}
+		steps = append(steps, step{at: from + time.Duration(i)*period, level: l})
+	}
+	return steps
+}
+
+// Contacts and tamper switches here are closed (Low, inactive) when shut:
+// a cut wire or an open door reads High, active, as config's defaults wire
+// them. The pull is left alone so that the test sets the initial level.
+var (
+	contactOpts = &Opts{Chatter: ChatterActive}
+	rexOpts     = &Opts{ActiveLow: true}
+)
+
+var chatterTests = []struct {
+	name    string
+	opts    *Opts
+	initial gpio.Level
+	steps   []step
+	want    []report
+}{
+	{
+		// Hum on the tamper loop from 1 s to 3 s, 10 ms edges: after
+		// 500 ms of it the input reads as tampered, and it reads shut again
+		// 20 ms after the hum stops with the loop closed.
+		name:  "chattering tamper counts as tamper",
+		opts:  contactOpts,
+		steps: chatter(1000*ms, 3000*ms, 10*ms, gpio.Low),
+		want:  []report{{0, false}, {1500 * ms, true}, {3020 * ms, false}},
+	},
+	{
+		// Chatter cannot hide a door forced open under it.
+		name:  "chattering contact reads open, and stays open",
+		opts:  contactOpts,
+		steps: chatter(1000*ms, 3000*ms, 10*ms, gpio.High),
+		want:  []report{{0, false}, {1500 * ms, true}},
+	},
+	{
+		name:    "chatter on an open contact changes nothing",
+		opts:    contactOpts,
+		initial: gpio.High,
+		steps:   chatter(1000*ms, 3000*ms, 10*ms, gpio.High),
+		want:    []report{{0, true}},
+	},
+	{
+		// A chattering REX line must never release the door.
+		name:    "chattering rex stays released",
+		opts:    rexOpts,
+		initial: gpio.High,
+		steps:   chatter(1000*ms, 3000*ms, 10*ms, gpio.High),
+		want:    []report{{0, false}},
+	},
+	{
+		name:    "chattering rex held pressed reads released, then pressed once settled",
+		opts:    rexOpts,
+		initial: gpio.Low,
+		steps:   chatter(1000*ms, 3000*ms, 10*ms, gpio.Low),
+		want:    []report{{0, true}, {1500 * ms, false}, {3020 * ms, true}},
+	},
+	{
+		// Bounce shorter than MaxSettle is ordinary debouncing.
+		name:  "long bounce within the cap",
+		opts:  contactOpts,
+		steps: chatter(1000*ms, 1400*ms, 10*ms, gpio.High),
+		want:  []report{{0, false}, {1420 * ms, true}},
+	},
+	{
+		name:  "custom cap",
+		opts:  &Opts{Chatter: ChatterActive, MaxSettle: 100 * ms},
+		steps: chatter(1000*ms, 3000*ms, 10*ms, gpio.Low),
+		want:  []report{{0, false}, {1100 * ms, true}, {3020 * ms, false}},
+	},
 }
 
 // runFor runs d for total (fake) time, calling drive in the test goroutine
@@ -233,6 +317,15 @@ func TestNew(t *testing.T) {
 	}
 	if _, err := New(&gpiotest.Pin{EdgesChan: make(chan gpio.Level)}, &Opts{Poll: -1}); err == nil {
 		t.Errorf("New(Poll: -1) = nil error, want an error")
+	}
+	if _, err := New(&gpiotest.Pin{EdgesChan: make(chan gpio.Level)}, &Opts{Debounce: time.Second, MaxSettle: 100 * time.Millisecond}); err == nil {
+		t.Errorf("New(MaxSettle < Debounce) = nil error, want an error")
+	}
+	for _, tc := range []struct{ debounce, want time.Duration }{{0, 500 * time.Millisecond}, {time.Second, 2 * time.Second}} {
+		d, err := New(&gpiotest.Pin{EdgesChan: make(chan gpio.Level)}, &Opts{Debounce: tc.debounce})
+		if err != nil || d.opts.MaxSettle != tc.want {
+			t.Errorf("New(Debounce: %v): MaxSettle = %v, %v; want %v", tc.debounce, d.opts.MaxSettle, err, tc.want)
+		}
 	}
 
 	pin := &gpiotest.Pin{N: "GPIO5", Num: 5, EdgesChan: make(chan gpio.Level)}

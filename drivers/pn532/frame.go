@@ -16,6 +16,21 @@ const (
 // abort the command in progress.
 var ackFrame = []byte{0x00, 0x00, 0xFF, 0x00, 0xFF, 0x00}
 
+// nackFrame, sent by the host, asks the PN532 to send its last answer again
+// (UM0701-02 §6.2.1, the NACK frame).
+var nackFrame = []byte{0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00}
+
+// truncatedError is a frame whose header is intact but whose LEN runs past
+// the bytes read: need is how many bytes, from the start of the buffer, the
+// whole frame takes, postamble included.
+type truncatedError struct {
+	need int
+	err  error
+}
+
+func (e *truncatedError) Error() string { return e.err.Error() }
+func (e *truncatedError) Unwrap() error { return e.err }
+
 // appendFrame appends a normal information frame carrying body (TFI, command
 // code and parameters): preamble, start code, LEN, LCS, body, DCS, postamble.
 func appendFrame(dst, body []byte) []byte {
@@ -62,6 +77,7 @@ func parseFrame(b []byte) (frame, error) {
 	case i == 0 || b[i] != 0xFF:
 		return frame{}, fmt.Errorf("%w: no start code, got %#02x", ErrFrame, b[i])
 	}
+	start := i
 	b = b[i+1:]
 	if len(b) < 2 {
 		return frame{}, fmt.Errorf("%w: truncated after start code", ErrFrame)
@@ -80,7 +96,10 @@ func parseFrame(b []byte) (frame, error) {
 		return frame{}, fmt.Errorf("%w: LEN 0 without ACK's LCS", ErrFrame)
 	}
 	if len(b) < 2+int(n)+1 {
-		return frame{}, fmt.Errorf("%w: truncated, LEN %d but %d bytes follow", ErrFrame, n, len(b)-2)
+		return frame{}, &truncatedError{
+			need: start + 1 + 2 + int(n) + 2,
+			err:  fmt.Errorf("%w: truncated, LEN %d but %d bytes follow", ErrFrame, n, len(b)-2),
+		}
 	}
 	body := b[2 : 2+int(n)]
 	var sum byte

@@ -90,6 +90,10 @@ type Opts struct {
 	// when the reader fails (once per outage, not once per retry), and with
 	// nil when it answers again. It must not block.
 	OnError func(err error)
+	// OnCardError, if set, is called by Run, on Run's goroutine, with each
+	// card error (ErrTarget): a card the driver could not read. The reader
+	// stays up. It must not block.
+	OnCardError func(err error)
 }
 
 // DefaultOpts holds the defaults used for zero Opts fields.
@@ -123,7 +127,14 @@ const (
 const (
 	maxCmdTimeout = time.Second
 	statusStep    = time.Millisecond // status byte poll period
-	wakeDelay     = 10 * time.Millisecond
+	// settleDelay is the wait after a command frame, and again after its
+	// ACK, before the first status read: a status read while the PN532 is
+	// busy is where it stretches the clock.
+	settleDelay = 2 * time.Millisecond
+	wakeDelay   = 10 * time.Millisecond
+	// maxFrameRead is the longest normal information frame, LEN 254, with
+	// the status byte: 1 + 3 + 2 + 254 + 2.
+	maxFrameRead = 262
 )
 
 // Dev is a PN532 on I2C. Its methods are safe for concurrent use; card polls
@@ -151,13 +162,14 @@ func New(bus i2c.Bus, opts *Opts) (*Dev, error) {
 	}
 	d := &Dev{bus: bus, opts: o}
 	d.loop = cardpoll.Loop{
-		Read:      d.listTarget,
-		Reinit:    d.init,
-		CardErr:   isCardErr,
-		Interval:  o.PollInterval,
-		HoldOff:   o.HoldOff,
-		OnError:   o.OnError,
-		ErrHalted: ErrHalted,
+		Read:        d.listTarget,
+		Reinit:      d.init,
+		CardErr:     isCardErr,
+		Interval:    o.PollInterval,
+		HoldOff:     o.HoldOff,
+		OnError:     o.OnError,
+		OnCardError: o.OnCardError,
+		ErrHalted:   ErrHalted,
 	}
 	if err := d.init(); err != nil {
 		time.Sleep(wakeDelay)
@@ -171,7 +183,7 @@ func New(bus i2c.Bus, opts *Opts) (*Dev, error) {
 func resolve(opts *Opts) (Opts, error) {
 	o := DefaultOpts
 	if opts != nil {
-		o.IRQ, o.OnError = opts.IRQ, opts.OnError
+		o.IRQ, o.OnError, o.OnCardError = opts.IRQ, opts.OnError, opts.OnCardError
 		if opts.Addr != 0 {
 			o.Addr = opts.Addr
 		}
@@ -233,7 +245,8 @@ func (d *Dev) ReadUID(ctx context.Context) (UID, error) {
 
 // Run polls for cards every Opts.PollInterval and sends each UID on out, once
 // per presentation: a UID is sent again only after it has been absent for
-// Opts.HoldOff. ErrTarget is dropped (the next poll tries again). Reader
+// Opts.HoldOff. ErrTarget goes to Opts.OnCardError and the next poll tries
+// again. Reader
 // errors go to Opts.OnError once per outage while Run re-initialises the
 // PN532 with a backoff from 100 ms to 5 s. Run returns nil when ctx is done
 // and ErrHalted after Halt.
@@ -289,7 +302,8 @@ func (d *Dev) listTarget() (UID, error) {
 }
 
 // exec sends a command, reads its ACK and its answer, and returns the answer
-// after the response code. maxReply is the largest answer expected.
+// after the response code. maxReply is the largest answer expected; a
+// longer one is read again whole after a NACK (UM0701-02 §6.2.1).
 func (d *Dev) exec(op string, cmd byte, params []byte, maxReply int) ([]byte, error) {
 	body := append([]byte{tfiHost, cmd}, params...)
 	if err := d.bus.Tx(d.opts.Addr, appendFrame(nil, body), nil); err != nil {
@@ -309,17 +323,26 @@ func (d *Dev) exec(op string, cmd byte, params []byte, maxReply int) ([]byte, er
 		return nil, wrap(op, fmt.Errorf("%w: got an information frame, want ACK", ErrFrame))
 	}
 	// Answer frame: 00 00 FF LEN LCS D5 cmd+1 answer DCS 00.
-	b, err = d.read(7 + 2 + maxReply)
-	if errors.Is(err, ErrTimeout) {
-		// An ACK frame from the host aborts the command in progress.
-		if err2 := d.bus.Tx(d.opts.Addr, ackFrame, nil); err2 != nil {
-			err = fmt.Errorf("%w (abort failed: %v)", err, err2)
-		}
-	}
+	b, err = d.readAnswer(7 + 2 + maxReply)
 	if err != nil {
 		return nil, wrap(op+": read answer", err)
 	}
 	f, err = parseFrame(b)
+	var tr *truncatedError
+	if errors.As(err, &tr) {
+		// A longer answer than expected: for InListPassiveTarget, a card
+		// with a long ATS. The header was intact, so the link works; if the
+		// answer cannot be read again whole, that is about this answer,
+		// and for a card about the card, which must not cost the reader an
+		// outage while it rests on it.
+		if f, err = d.reread(tr.need); err != nil {
+			sentinel := ErrFrame
+			if cmd == cmdInListPassiveTarget {
+				sentinel = ErrTarget
+			}
+			return nil, wrap(op+": read long answer", fmt.Errorf("%w: %d bytes: %w", sentinel, tr.need, err))
+		}
+	}
 	switch {
 	case err != nil:
 		return nil, wrap(op+": read answer", err)
@@ -331,40 +354,84 @@ func (d *Dev) exec(op string, cmd byte, params []byte, maxReply int) ([]byte, er
 	return f.data[1:], nil
 }
 
+// reread asks the PN532 with a NACK frame to send its last answer again and
+// reads need bytes of it.
+func (d *Dev) reread(need int) (frame, error) {
+	if need > maxFrameRead-1 {
+		return frame{}, fmt.Errorf("%w: frame of %d bytes", ErrFrame, need)
+	}
+	if err := d.bus.Tx(d.opts.Addr, nackFrame, nil); err != nil {
+		return frame{}, fmt.Errorf("send nack: %w", err)
+	}
+	b, err := d.readAnswer(need)
+	if err != nil {
+		return frame{}, err
+	}
+	return parseFrame(b)
+}
+
+// readAnswer is read for an answer frame: a command that does not answer in
+// time is aborted with an ACK frame from the host.
+func (d *Dev) readAnswer(n int) ([]byte, error) {
+	b, err := d.read(n)
+	if errors.Is(err, ErrTimeout) {
+		if err2 := d.bus.Tx(d.opts.Addr, ackFrame, nil); err2 != nil {
+			err = fmt.Errorf("%w (abort failed: %v)", err, err2)
+		}
+	}
+	return b, err
+}
+
 // read waits until the PN532 has a frame ready and reads n bytes of it.
 // Every I2C read starts with the status byte, which is dropped.
+//
+// A failed transfer counts as "not ready" until the deadline, and so does a
+// frame whose status byte says not ready: the PN532 stretches the clock
+// while it is busy (up to about 1 ms), which the I2C controller of the Pi 3,
+// 4 and Zero 2 W can turn into a failed or garbled transfer. Only a chip
+// silent for the whole CommandTimeout is an error. After a failed transfer
+// the status byte is polled even with Opts.IRQ, since the edge may have
+// been consumed by the transfer that failed.
 func (d *Dev) read(n int) ([]byte, error) {
 	buf := make([]byte, 1+n)
 	deadline := time.Now().Add(d.opts.CommandTimeout)
+	poll := d.opts.IRQ == nil
+	if poll {
+		time.Sleep(settleDelay)
+	}
+	var last error // the last failed transfer
 	for {
 		ready := false
-		if d.opts.IRQ != nil {
+		if !poll {
 			// A negative timeout means forever to some gpio drivers.
 			if left := time.Until(deadline); left > 0 {
 				ready = d.opts.IRQ.WaitForEdge(left)
 			}
 		}
 		if !ready {
-			// No IRQ pin, or no edge in time: ask the status byte, which
-			// also catches an edge that was missed.
+			// No IRQ pin, no edge in time or a failed transfer: ask the
+			// status byte, which also catches an edge that was missed.
 			var s [1]byte
 			if err := d.bus.Tx(d.opts.Addr, nil, s[:]); err != nil {
-				return nil, fmt.Errorf("read status: %w", err)
+				last, poll = fmt.Errorf("read status: %w", err), true
+			} else {
+				ready = s[0]&statusReady != 0
 			}
-			ready = s[0]&statusReady != 0
 		}
 		if ready {
 			if err := d.bus.Tx(d.opts.Addr, nil, buf); err != nil {
-				return nil, err
-			}
-			if buf[0]&statusReady != 0 {
+				last, poll = fmt.Errorf("read frame: %w", err), true
+			} else if buf[0]&statusReady != 0 {
 				return buf[1:], nil
 			}
 		}
 		if !time.Now().Before(deadline) {
+			if last != nil {
+				return nil, fmt.Errorf("%w: nothing after %v, last transfer failed: %w", ErrTimeout, d.opts.CommandTimeout, last)
+			}
 			return nil, fmt.Errorf("%w: nothing after %v", ErrTimeout, d.opts.CommandTimeout)
 		}
-		if d.opts.IRQ == nil {
+		if poll {
 			time.Sleep(statusStep)
 		}
 	}

@@ -256,8 +256,9 @@ func btoi(b bool) int {
 	return 0
 }
 
-// TestStatusPolling: without IRQ the driver reads the status byte every
-// millisecond until bit 0 is set, then reads the frame.
+// TestStatusPolling: without IRQ the driver waits 2 ms after the command
+// and again after its ACK, then reads the status byte every millisecond
+// until bit 0 is set, then reads the frame.
 func TestStatusPolling(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		busy := i2ctest.IO{Addr: addr, R: []byte{0x00}}
@@ -269,8 +270,8 @@ func TestStatusPolling(t *testing.T) {
 		if err != nil || !slices.Equal(got, uid4) {
 			t.Fatalf("ReadUID() = %v, %v; want %v", got, err, UID(uid4))
 		}
-		if d := time.Since(start); d != 3*time.Millisecond {
-			t.Errorf("ReadUID() took %v, want 3ms", d)
+		if d := time.Since(start); d != 7*time.Millisecond {
+			t.Errorf("ReadUID() took %v, want 7ms (2 ms settle, ACK, 2 ms settle, 3 busy reads 1 ms apart)", d)
 		}
 	})
 }
@@ -287,7 +288,7 @@ func TestTimeout(t *testing.T) {
 				if irq {
 					ops = append(ops, busy) // status read when no edge comes
 				} else {
-					for range 101 { // at 0, 1, ... 100 ms
+					for range 99 { // at 4, 5, ... 102 ms: 2 ms settle after the ACK read at 2 ms
 						ops = append(ops, busy)
 					}
 				}
@@ -308,8 +309,9 @@ func TestTimeout(t *testing.T) {
 				if want := "pn532: in list passive target: read answer: no answer in time: nothing after 100ms"; err.Error() != want {
 					t.Errorf("error = %q, want %q", err, want)
 				}
-				if d := time.Since(start); d != 100*time.Millisecond {
-					t.Errorf("timed out after %v, want 100ms", d)
+				// The answer's 100 ms start after the ACK, read at 2 ms when polled.
+				if want := 100*time.Millisecond + time.Duration(btoi(!irq))*2*time.Millisecond; time.Since(start) != want {
+					t.Errorf("timed out after %v, want %v", time.Since(start), want)
 				}
 				if irq {
 					for range edges(slices.Concat(initOps(true), poll(true, answerCard(uid7)))) {
@@ -355,8 +357,8 @@ func TestNewWakeRetry(t *testing.T) {
 		if _, err := New(&flakyBus{Playback: p, fail: 1}, nil); err != nil {
 			t.Fatalf("New() = %v", err)
 		}
-		if d := time.Since(start); d != 10*time.Millisecond {
-			t.Errorf("New() took %v, want 10ms (one wake-up delay)", d)
+		if d := time.Since(start); d != 22*time.Millisecond {
+			t.Errorf("New() took %v, want 22ms (one wake-up delay, then three commands with two 2 ms settles each)", d)
 		}
 		if err := p.Close(); err != nil {
 			t.Error(err)
@@ -390,7 +392,7 @@ func TestRun(t *testing.T) {
 		defer cancel()
 		done := make(chan error)
 		go func() { done <- r.dev.Run(ctx, out) }()
-		synctest.Wait() // the first poll, at 0
+		time.Sleep(5 * time.Millisecond) // the first poll, 0 to 4 ms
 		if len(out) != 1 || !slices.Equal(<-out, uid7) {
 			t.Fatalf("no read of %X at 0", uid7)
 		}
@@ -467,4 +469,223 @@ func TestUIDString(t *testing.T) {
 	if got, want := UID(uid7).String(), "04A1B2C3D4E5F6"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
+}
+
+// stretchBus fails the next failStatus status reads (one-byte reads) and
+// failFrame frame reads before they reach the transcript, as the I2C
+// controller of a Pi 3, 4 or Zero 2 W does when the PN532 stretches the
+// clock at the wrong moment.
+type stretchBus struct {
+	*i2ctest.Playback
+	failStatus, failFrame int
+}
+
+func (b *stretchBus) Tx(a uint16, w, r []byte) error {
+	switch {
+	case len(w) == 0 && len(r) == 1 && b.failStatus > 0:
+		b.failStatus--
+		return errors.New("i2c: remote I/O error")
+	case len(w) == 0 && len(r) > 1 && b.failFrame > 0:
+		b.failFrame--
+		return errors.New("i2c: remote I/O error")
+	}
+	return b.Playback.Tx(a, w, r)
+}
+
+// TestClockStretching: failed status and frame reads within the command's
+// deadline are "not ready", not a reader failure: the card is read, with no
+// re-initialisation (the transcript has none).
+func TestClockStretching(t *testing.T) {
+	for _, tc := range []struct {
+		name                  string
+		failStatus, failFrame int
+		want                  time.Duration
+	}{
+		{name: "status reads fail", failStatus: 3, want: 4*time.Millisecond + 3*time.Millisecond},
+		{name: "frame read fails", failFrame: 1, want: 4*time.Millisecond + time.Millisecond},
+		{name: "both, for 91 ms", failStatus: 90, failFrame: 1, want: 4*time.Millisecond + 91*time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ops := poll(false, answerCard(uid4))
+				if tc.failFrame > 0 {
+					// After a failed frame read the driver asks the status again.
+					ops = slices.Insert(ops, 2, i2ctest.IO{Addr: addr, R: []byte{0x01}})
+				}
+				p := &i2ctest.Playback{Ops: slices.Concat(initOps(false), ops), DontPanic: true}
+				bus := &stretchBus{Playback: p}
+				d, err := New(bus, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bus.failStatus, bus.failFrame = tc.failStatus, tc.failFrame
+				start := time.Now()
+				got, err := d.ReadUID(t.Context())
+				if err != nil || !slices.Equal(got, uid4) {
+					t.Fatalf("ReadUID() = %v, %v; want %v", got, err, UID(uid4))
+				}
+				if d := time.Since(start); d != tc.want {
+					t.Errorf("ReadUID() took %v, want %v", d, tc.want)
+				}
+				if err := p.Close(); err != nil {
+					t.Error(err)
+				}
+			})
+		})
+	}
+}
+
+// TestClockStretchingTimeout: a PN532 whose every read fails for the whole
+// deadline is a reader error that names the last failure; the next read
+// re-initialises.
+func TestClockStretchingTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ops := slices.Concat(
+			[]i2ctest.IO{{Addr: addr, W: frameInListPassive}}, // command, no ACK readable
+			initOps(false), poll(false, answerCard(uid7)),
+		)
+		p := &i2ctest.Playback{Ops: slices.Concat(initOps(false), ops), DontPanic: true}
+		bus := &stretchBus{Playback: p}
+		d, err := New(bus, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bus.failStatus = 99 // at 2, 3, ... 100 ms
+		start := time.Now()
+		_, err = d.ReadUID(t.Context())
+		want := "pn532: in list passive target: read ack: no answer in time: nothing after 100ms, last transfer failed: read status: i2c: remote I/O error"
+		if !errors.Is(err, ErrTimeout) || err.Error() != want {
+			t.Fatalf("ReadUID() = %v, want %q", err, want)
+		}
+		if d := time.Since(start); d != 100*time.Millisecond {
+			t.Errorf("timed out after %v, want 100ms", d)
+		}
+		got, err := d.ReadUID(t.Context())
+		if err != nil || !slices.Equal(got, uid7) {
+			t.Errorf("ReadUID() after re-init = %v, %v; want %v", got, err, UID(uid7))
+		}
+		if err := p.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// answerLongATS is InListPassiveTarget finding an ISO/IEC 14443-4 card whose
+// 60-byte ATS makes the answer longer than the driver's first read.
+func answerLongATS(uid []byte) []byte {
+	ats := make([]byte, 60)
+	ats[0], ats[1], ats[2], ats[3], ats[4] = 60, 0x78, 0x80, 0x70, 0x02 // TL, T0, TA, TB, TC
+	for i := 5; i < len(ats); i++ {
+		ats[i] = byte(i) // historical bytes
+	}
+	return answer(slices.Concat([]byte{0x4B, 0x01, 0x01, 0x03, 0x44, 0x20, byte(len(uid))}, uid, ats)...)
+}
+
+// longPoll is a poll whose answer does not fit the first read: the driver
+// sends a NACK frame and the PN532 sends the answer again (UM0701-02
+// §6.2.1, NACK frame), read whole.
+func longPoll(irq bool, ans []byte) []i2ctest.IO {
+	ops := append(poll(irq, ans), i2ctest.IO{Addr: addr, W: nack})
+	if !irq {
+		ops = append(ops, i2ctest.IO{Addr: addr, R: []byte{0x01}})
+	}
+	return append(ops, i2ctest.IO{Addr: addr, R: append([]byte{0x01}, ans...)})
+}
+
+// TestLongATS: a card whose answer is longer than the first read is read
+// whole after a NACK; if the PN532 does not send it again, the poll fails
+// with ErrTarget, a card error: the reader is not re-initialised while the
+// card rests on it.
+func TestLongATS(t *testing.T) {
+	ans := answerLongATS(uid7)
+	if len(ans) <= readInList-1 {
+		t.Fatalf("answer of %d bytes fits the first read; the test needs a longer one", len(ans))
+	}
+	for _, irq := range []bool{false, true} {
+		t.Run(map[bool]string{false: "polled", true: "irq"}[irq], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r := newRig(t, irq, Opts{}, longPoll(irq, ans))
+				got, err := r.dev.ReadUID(t.Context())
+				if err != nil || !slices.Equal(got, uid7) {
+					t.Errorf("ReadUID() = %v, %v; want %v", got, err, UID(uid7))
+				}
+			})
+		})
+	}
+	t.Run("not sent again", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			busy := i2ctest.IO{Addr: addr, R: []byte{0x00}}
+			ops := append(poll(false, ans), i2ctest.IO{Addr: addr, W: nack})
+			for range 99 { // the status never says ready again: 2 ms settle, then to 100 ms
+				ops = append(ops, busy)
+			}
+			ops = append(ops, i2ctest.IO{Addr: addr, W: ack}) // abort
+			ops = append(ops, poll(false, answerNoCard)...)   // next poll: no re-initialisation
+			var cardErrs, reports []error
+			r := newRig(t, false, Opts{
+				OnError:     func(err error) { reports = append(reports, err) },
+				OnCardError: func(err error) { cardErrs = append(cardErrs, err) },
+			}, ops)
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error)
+			go func() { done <- r.dev.Run(ctx, make(chan UID)) }()
+			time.Sleep(120 * time.Millisecond) // the long poll (0-104 ms), then the next (104-108 ms)
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run() = %v", err)
+			}
+			if len(cardErrs) != 1 || !errors.Is(cardErrs[0], ErrTarget) || !errors.Is(cardErrs[0], ErrTimeout) {
+				t.Errorf("OnCardError got %v, want one ErrTarget wrapping the timeout", cardErrs)
+			}
+			if len(reports) != 0 {
+				t.Errorf("OnError got %v, want none: the reader is fine", reports)
+			}
+			if err := r.bus.Close(); err != nil {
+				t.Errorf("transcript: %v", err)
+			}
+		})
+	})
+}
+
+// garbage is a command answered with bytes that are no frame, as a PN532
+// on a noisy or wrongly strapped bus sends.
+func garbage(cmd []byte) []i2ctest.IO {
+	return []i2ctest.IO{{Addr: addr, W: cmd}, {Addr: addr, R: []byte{0x01}}, {Addr: addr, R: []byte{0x01, 0xDE, 0xAD, 0xBE, 0xEF, 0x55, 0xAA}}}
+}
+
+// TestRunGarbage: a reader that floods garbage is one outage, reported
+// once, retried with backoff and recovered without a restart; the card
+// presented afterwards is read.
+func TestRunGarbage(t *testing.T) {
+	ops := slices.Concat(
+		// 0: the poll gets garbage: outage. Re-inits at 100, 300, 700 ms get
+		// garbage too.
+		garbage(frameInListPassive),
+		garbage(frameGetFirmwareVersion), garbage(frameGetFirmwareVersion), garbage(frameGetFirmwareVersion),
+		initOps(false), poll(false, answerCard(uid4)), // 1500 ms: back, and a card
+	)
+	synctest.Test(t, func(t *testing.T) {
+		var reports []error
+		r := newRig(t, false, Opts{OnError: func(err error) { reports = append(reports, err) }}, ops)
+		out := make(chan UID, 1)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		done := make(chan error)
+		go func() { done <- r.dev.Run(ctx, out) }()
+		select {
+		case u := <-out:
+			if !slices.Equal(u, uid4) {
+				t.Errorf("read %v, want %v", u, UID(uid4))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no card read after the garbage stopped")
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run() = %v", err)
+		}
+		if len(reports) != 2 || !errors.Is(reports[0], ErrFrame) || reports[1] != nil {
+			t.Errorf("OnError got %v, want [ErrFrame, nil]: one outage, reported once", reports)
+		}
+	})
 }

@@ -30,6 +30,17 @@
 // driver reads ComIrqReg every 250 µs. Either way a host-side deadline of
 // CommandTimeout+50 ms catches a chip that has stopped answering.
 //
+// Initialisation resets the chip (NRSTPD pulse, or SoftReset) and waits
+// until CommandReg reads its reset value 0x20, for at most 50 ms: a chip
+// whose oscillator has not started does not drive MISO and reads 0x00. It
+// then writes the registers below and reads the timer registers back, so a
+// write the chip lost is a reader error at once rather than a timer that
+// never ends a command.
+//
+// Each Transceive writes BitFramingReg's TxLastBits with StartSend clear,
+// then the command, then StartSend, and clears StartSend once the command
+// has ended.
+//
 // A poll is: WUPA (so a card left on the reader answers every poll and its
 // presence can be tracked), then per cascade level ANTICOLLISION (BCC
 // checked) and SELECT (CRC_A checked, SAK cascade bit followed), then HLTA.
@@ -39,7 +50,10 @@
 //
 // Errors wrap the operation that failed ("rc522: select cascade level 2: ...")
 // and one of the sentinels below, tested with errors.Is. ErrCollision, ErrBCC,
-// ErrCRC and ErrCardProtocol are about a card: the chip is fine. Anything
+// ErrCRC, ErrCardProtocol and ErrCardGone are about a card: the chip is
+// fine. A card that answered WUPA and then fell silent (pulled away, or at
+// the edge of the field) is ErrCardGone, not a reader outage. Run passes
+// card errors to Opts.OnCardError and polls on. Anything
 // else (an SPI error, ErrNoChip, ErrTimeout, ErrChip) means the reader
 // cannot be trusted; the next ReadUID, or Run's next attempt, starts with a
 // full re-initialisation (reset pulse or SoftReset, then every register
@@ -49,7 +63,18 @@
 //
 // # Datasheet
 //
-// https://www.nxp.com/docs/en/data-sheet/MFRC522.pdf
+// NXP MFRC522 product data sheet (rev. 3.9):
+// https://www.nxp.com/docs/en/data-sheet/MFRC522.pdf. What this driver
+// relies on: the SPI address byte (§8.1.2.3), reset timing and oscillator
+// start-up (§8.8: the chip is not addressable until its oscillator runs;
+// CommandReg's reset value 20h), the timer unit (§8.5, TModeReg TAuto and
+// the 40 kHz prescaler, f = 13.56 MHz / (2*TPreScaler+1); Table 106: with
+// RxMultiple clear the timer stops at the 5th bit received), the Transceive
+// command (§10.3.1.8: each transmission is started by StartSend) and the
+// register descriptions of CommandReg, ComIEnReg, DivIEnReg (IRQPushPull),
+// ComIrqReg (Set1), ErrorReg, FIFOLevelReg, ControlReg (RxLastBits),
+// BitFramingReg (StartSend, TxLastBits), TxControlReg, TxASKReg and
+// VersionReg (91h, 92h).
 //
 // ISO/IEC 14443-3 (type A initialisation and anticollision) defines WUPA,
 // the cascade levels, BCC, SAK and CRC_A.
@@ -68,6 +93,11 @@
 //   - The receiver gain stays at the chip default (33 dB).
 //   - Without Opts.Reset the chip is never hard-reset; a latched-up chip then
 //     needs a power cycle.
+//   - The chip's timer stops once a card has started to answer (Table 106),
+//     so a reply cut off mid-frame ends on the receiver's own end-of-frame
+//     detection, normally as a parity or protocol error (ErrCardProtocol, a
+//     card error). If instead the command outlives the host deadline, that
+//     is ErrTimeout and the chip is re-initialised, card or no card.
 //   - Opts.HoldOff counts absence from polls: a card that stops answering
 //     while resting on the reader (detuned, metal behind it) for longer than
 //     HoldOff is reported again when it answers.

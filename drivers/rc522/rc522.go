@@ -21,7 +21,8 @@ var (
 	// ErrHalted is returned by ReadUID and Run once Halt has been called.
 	ErrHalted = errors.New("rc522: halted")
 	// ErrNoChip means nothing answers on SPI: a register read 0x00 or 0xFF,
-	// or a value the chip cannot produce.
+	// a value the chip cannot produce, a chip that does not come out of
+	// reset, or a register that did not keep the value written to it.
 	ErrNoChip = errors.New("rc522: no MFRC522 answering")
 	// ErrTimeout means the chip did not end a command by the host-side
 	// deadline, although its own timer should have fired well before.
@@ -39,6 +40,10 @@ var (
 	// ErrCardProtocol means a card reply had the wrong length, a parity or
 	// framing error, or content ISO/IEC 14443-3 does not allow.
 	ErrCardProtocol = errors.New("rc522: malformed card reply")
+	// ErrCardGone means a card answered WUPA and then stopped answering
+	// before its UID was complete: it was pulled away, or it sits at the
+	// edge of the field.
+	ErrCardGone = errors.New("rc522: card stopped answering")
 )
 
 // errNoResponse means the chip's timer expired with no card answering.
@@ -47,7 +52,7 @@ var errNoResponse = errors.New("rc522: no card answered")
 // isCardErr reports whether err is about a card rather than the reader.
 func isCardErr(err error) bool {
 	return errors.Is(err, ErrCollision) || errors.Is(err, ErrBCC) ||
-		errors.Is(err, ErrCRC) || errors.Is(err, ErrCardProtocol)
+		errors.Is(err, ErrCRC) || errors.Is(err, ErrCardProtocol) || errors.Is(err, ErrCardGone)
 }
 
 // opError names the operation that failed without repeating the package
@@ -99,6 +104,10 @@ type Opts struct {
 	// when the reader fails (once per outage, not once per retry), and with
 	// nil when it answers again. It must not block.
 	OnError func(err error)
+	// OnCardError, if set, is called by Run, on Run's goroutine, with each
+	// card error (ErrCollision, ErrBCC, ErrCRC, ErrCardProtocol,
+	// ErrCardGone). The reader stays up. It must not block.
+	OnCardError func(err error)
 }
 
 // DefaultOpts holds the defaults used for zero Opts fields.
@@ -147,13 +156,14 @@ func New(port spi.Port, opts *Opts) (*Dev, error) {
 	}
 	d := &Dev{c: c, opts: o}
 	d.loop = cardpoll.Loop{
-		Read:      d.activate,
-		Reinit:    d.init,
-		CardErr:   isCardErr,
-		Interval:  o.PollInterval,
-		HoldOff:   o.HoldOff,
-		OnError:   o.OnError,
-		ErrHalted: ErrHalted,
+		Read:        d.activate,
+		Reinit:      d.init,
+		CardErr:     isCardErr,
+		Interval:    o.PollInterval,
+		HoldOff:     o.HoldOff,
+		OnError:     o.OnError,
+		OnCardError: o.OnCardError,
+		ErrHalted:   ErrHalted,
 	}
 	if err := d.init(); err != nil {
 		return nil, err
@@ -164,7 +174,7 @@ func New(port spi.Port, opts *Opts) (*Dev, error) {
 func resolve(opts *Opts) (Opts, error) {
 	o := DefaultOpts
 	if opts != nil {
-		o.Reset, o.IRQ, o.OnError = opts.Reset, opts.IRQ, opts.OnError
+		o.Reset, o.IRQ, o.OnError, o.OnCardError = opts.Reset, opts.IRQ, opts.OnError, opts.OnCardError
 		if opts.MaxFreq != 0 {
 			o.MaxFreq = opts.MaxFreq
 		}
@@ -223,7 +233,8 @@ func (d *Dev) powerDown() error {
 // ReadUID waits for a card and returns its UID. A card resting on the reader
 // is returned by every call; Run applies the hold-off. It returns ctx.Err()
 // when ctx is done, ErrHalted after Halt, a card error (ErrCollision, ErrBCC,
-// ErrCRC, ErrCardProtocol) when a card answered badly, or a reader error; the
+// ErrCRC, ErrCardProtocol, ErrCardGone) when a card answered badly, or a
+// reader error; the
 // next call re-initialises the chip after a reader error.
 func (d *Dev) ReadUID(ctx context.Context) (UID, error) {
 	return d.loop.Wait(ctx)
@@ -231,7 +242,8 @@ func (d *Dev) ReadUID(ctx context.Context) (UID, error) {
 
 // Run polls for cards every Opts.PollInterval and sends each UID on out, once
 // per presentation: a UID is sent again only after it has been absent for
-// Opts.HoldOff. Card errors are dropped (the next poll tries again). Reader
+// Opts.HoldOff. Card errors go to Opts.OnCardError and the next poll tries
+// again. Reader
 // errors go to Opts.OnError once per outage while Run re-initialises the chip
 // with a backoff from 100 ms to 5 s. Run returns nil when ctx is done and
 // ErrHalted after Halt.
@@ -272,11 +284,29 @@ func (d *Dev) init() error {
 			return wrap("configure", err)
 		}
 	}
+	// A lost TAuto bit or reload value leaves every card command without
+	// its timer: each poll with no card would then end at the host deadline
+	// as ErrTimeout. Catch it here, where it is one clear error.
+	timer := regs[:4] // TModeReg, TPrescalerReg, TReloadReg high and low
+	for _, r := range timer {
+		v, err := d.readReg(r[0])
+		if err != nil {
+			return wrap("check configuration", err)
+		}
+		if v != r[1] {
+			return wrap("check configuration", fmt.Errorf("%w: register %#02x reads %#02x after writing %#02x", ErrNoChip, r[0], v, r[1]))
+		}
+	}
 	return nil
 }
 
 // reset hard-resets the chip through NRSTPD, or soft-resets it, then waits
-// for the oscillator: the PowerDown bit reads 1 until the chip is ready.
+// until CommandReg reads its reset value 0x20 (Idle, receiver off, powered):
+// the chip answers SPI only once its oscillator runs (datasheet §8.8, reset
+// and oscillator start-up), and a chip not yet driving MISO reads 0x00,
+// which a test of the PowerDown bit alone would take for "ready". After
+// SoftReset the command field reads SoftReset until the reset is done, so
+// 0x20 also marks its end.
 func (d *Dev) reset() error {
 	if d.opts.Reset != nil {
 		if err := d.opts.Reset.Out(gpio.Low); err != nil {
@@ -295,11 +325,11 @@ func (d *Dev) reset() error {
 		if err != nil {
 			return err
 		}
-		if v&bitPowerDown == 0 {
+		if v == commandReset {
 			return nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: still powered down after %v", ErrNoChip, startupDeadline)
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("%w: still in reset after %v: CommandReg reads %#02x, want %#02x", ErrNoChip, startupDeadline, v, commandReset)
 		}
 		time.Sleep(startupStep)
 	}
@@ -321,10 +351,19 @@ func (d *Dev) activate() (UID, error) {
 	case len(atqa) != 2:
 		return nil, nil
 	}
+	// A card has answered: from here on, silence is that card leaving the
+	// field or sitting at its edge, not the reader failing.
+	cardCmd := func(data []byte) ([]byte, error) {
+		b, err := d.transceive(data, 0)
+		if errors.Is(err, errNoResponse) {
+			return nil, ErrCardGone
+		}
+		return b, err
+	}
 	uid := make(UID, 0, 10)
 	for level := 1; level <= 3; level++ {
 		sel := selCodes[level-1]
-		part, err := d.transceive([]byte{sel, nvbAnticoll}, 0)
+		part, err := cardCmd([]byte{sel, nvbAnticoll})
 		if err == nil && len(part) != 5 {
 			err = fmt.Errorf("%w: %d bytes, want 5", ErrCardProtocol, len(part))
 		}
@@ -336,7 +375,7 @@ func (d *Dev) activate() (UID, error) {
 		}
 		frame := append([]byte{sel, nvbSelect}, part...)
 		crc := crcA(frame)
-		sak, err := d.transceive(append(frame, crc[0], crc[1]), 0)
+		sak, err := cardCmd(append(frame, crc[0], crc[1]))
 		if err == nil {
 			err = checkSAK(sak)
 		}
@@ -397,14 +436,25 @@ func (d *Dev) transceive(data []byte, txLastBits byte) ([]byte, error) {
 	if err := d.writeFIFO(data); err != nil {
 		return nil, err
 	}
-	if err := d.writeReg(regCommand, cmdTransceive); err != nil {
-		return nil, err
-	}
-	if err := d.writeReg(regBitFraming, startSend|txLastBits); err != nil {
-		return nil, err
+	// Datasheet §10.3.1.8: Transceive transmits the FIFO only once
+	// BitFramingReg's StartSend is set, and StartSend is only valid with
+	// Transceive running. So: TxLastBits first, with StartSend clear, then
+	// the command, then StartSend; StartSend is cleared again once the
+	// command has ended, so it is never left set when a command is written.
+	for _, r := range [][2]byte{
+		{regBitFraming, txLastBits},
+		{regCommand, cmdTransceive},
+		{regBitFraming, startSend | txLastBits},
+	} {
+		if err := d.writeReg(r[0], r[1]); err != nil {
+			return nil, err
+		}
 	}
 	irq, err := d.wait()
 	if err != nil {
+		return nil, err
+	}
+	if err := d.writeReg(regBitFraming, 0); err != nil {
 		return nil, err
 	}
 	if irq&(irqRx|irqErr) == 0 {

@@ -52,6 +52,11 @@ var initPolled = []conntest.IO{
 	{W: []byte{0x22, 0x3D}}, // ModeReg
 	{W: []byte{0x04, 0x80}}, // ComIEnReg: nothing to IRQ
 	{W: []byte{0x28, 0x83}}, // TxControlReg: antenna on
+	// The timer registers read back.
+	{W: []byte{0xD4, 0x00}, R: []byte{0x00, 0x80}},
+	{W: []byte{0xD6, 0x00}, R: []byte{0x00, 0xA9}},
+	{W: []byte{0xD8, 0x00}, R: []byte{0x00, 0x00}},
+	{W: []byte{0xDA, 0x00}, R: []byte{0x00, 0x77}},
 }
 
 // initIRQ is the initialisation with reset and IRQ pins wired.
@@ -66,18 +71,31 @@ var initIRQ = []conntest.IO{
 	{W: []byte{0x04, 0xA3}}, // ComIEnReg: IRqInv, RxIEn, ErrIEn, TimerIEn
 	{W: []byte{0x06, 0x80}}, // DivIEnReg: IRQPushPull
 	{W: []byte{0x28, 0x83}},
+	{W: []byte{0xD4, 0x00}, R: []byte{0x00, 0x80}},
+	{W: []byte{0xD6, 0x00}, R: []byte{0x00, 0xA9}},
+	{W: []byte{0xD8, 0x00}, R: []byte{0x00, 0x00}},
+	{W: []byte{0xDA, 0x00}, R: []byte{0x00, 0x77}},
 }
 
-// send is the start of a Transceive of data, its last byte lastBits long.
+// send is the start of a Transceive of data, its last byte lastBits long,
+// in the datasheet's order (§10.3.1.8, BitFramingReg): TxLastBits with
+// StartSend clear, the Transceive command, then StartSend.
 func send(data []byte, lastBits byte) []conntest.IO {
 	return []conntest.IO{
 		wr(tCommandReg, 0x00),   // Idle
 		wr(tComIrqReg, 0x7F),    // clear interrupt requests
 		wr(tFIFOLevelReg, 0x80), // flush FIFO
 		wr(tFIFODataReg, data...),
+		wr(tBitFramingReg, lastBits),      // TxLastBits, StartSend clear
 		wr(tCommandReg, 0x0C),             // Transceive
 		wr(tBitFramingReg, 0x80|lastBits), // StartSend
 	}
+}
+
+// ended is the chip reporting the end of a command with ComIrqReg irq,
+// and the driver clearing StartSend.
+func ended(irq byte) []conntest.IO {
+	return []conntest.IO{rd(tComIrqReg, irq), wr(tBitFramingReg, 0x00)}
 }
 
 // reply is the chip reporting the card's answer b.
@@ -87,7 +105,8 @@ func reply(b ...byte) []conntest.IO {
 		fifo.W[i] = 0x80 | tFIFODataReg<<1
 	}
 	return []conntest.IO{
-		rd(tComIrqReg, 0x60), // TxIRq, RxIRq
+		rd(tComIrqReg, 0x60),     // TxIRq, RxIRq
+		wr(tBitFramingReg, 0x00), // StartSend cleared
 		rd(tErrorReg, 0x00),
 		rd(tFIFOLevelReg, byte(len(b))),
 		rd(tControlReg, 0x10), // RxLastBits 0
@@ -97,7 +116,7 @@ func reply(b ...byte) []conntest.IO {
 
 // silence is the chip's timer expiring with no answer.
 func silence() []conntest.IO {
-	return []conntest.IO{rd(tComIrqReg, 0x41)} // TxIRq, TimerIRq
+	return ended(0x41) // TxIRq, TimerIRq
 }
 
 func withCRC(b ...byte) []byte {
@@ -212,7 +231,7 @@ func TestReadUID(t *testing.T) {
 		{
 			name: "collision",
 			ops: slices.Concat(send([]byte{0x52}, 7), reply(0x44, 0x00),
-				send([]byte{0x93, 0x20}, 0), []conntest.IO{rd(tComIrqReg, 0x62), rd(tErrorReg, 0x08)}),
+				send([]byte{0x93, 0x20}, 0), slices.Concat(ended(0x62), []conntest.IO{rd(tErrorReg, 0x08)})),
 			wantErr: ErrCollision,
 		},
 		{
@@ -223,13 +242,39 @@ func TestReadUID(t *testing.T) {
 			wantErr: ErrCardProtocol,
 		},
 		{
+			name:    "card removed after ATQA",
+			ops:     slices.Concat(send([]byte{0x52}, 7), reply(0x44, 0x00), send([]byte{0x93, 0x20}, 0), silence()),
+			wantErr: ErrCardGone,
+		},
+		{
+			name: "card removed after anticollision",
+			ops: slices.Concat(send([]byte{0x52}, 7), reply(0x44, 0x00),
+				send([]byte{0x93, 0x20}, 0), reply(cascade(uid4)[0]...),
+				send(withCRC(append([]byte{0x93, 0x70}, cascade(uid4)[0]...)...), 0), silence()),
+			wantErr: ErrCardGone,
+		},
+		{
+			name: "card removed at cascade level 2",
+			ops: slices.Concat(send([]byte{0x52}, 7), reply(0x44, 0x00),
+				send([]byte{0x93, 0x20}, 0), reply(cascade(uid7)[0]...),
+				send(withCRC(append([]byte{0x93, 0x70}, cascade(uid7)[0]...)...), 0), reply(withCRC(0x04)...),
+				send([]byte{0x95, 0x20}, 0), silence()),
+			wantErr: ErrCardGone,
+		},
+		{
+			name: "half an anticollision",
+			ops: slices.Concat(send([]byte{0x52}, 7), reply(0x44, 0x00),
+				send([]byte{0x93, 0x20}, 0), reply(0x88, 0x04)),
+			wantErr: ErrCardProtocol,
+		},
+		{
 			name:    "reader vanished",
 			ops:     slices.Concat(send([]byte{0x52}, 7), []conntest.IO{rd(tComIrqReg, 0xFF)}),
 			wantErr: ErrNoChip,
 		},
 		{
 			name:    "chip overheated",
-			ops:     slices.Concat(send([]byte{0x52}, 7), []conntest.IO{rd(tComIrqReg, 0x62), rd(tErrorReg, 0x40)}),
+			ops:     slices.Concat(send([]byte{0x52}, 7), slices.Concat(ended(0x62), []conntest.IO{rd(tErrorReg, 0x40)})),
 			wantErr: ErrChip,
 		},
 	}
@@ -392,7 +437,7 @@ func TestNewErrors(t *testing.T) {
 		{name: "negative hold-off", opts: Opts{HoldOff: -1}, want: "rc522: negative hold-off -1ns"},
 		{
 			name: "no chip",
-			ops:  []conntest.IO{{W: []byte{0x02, 0x0F}}, rd(tCommandReg, 0x00), rd(0x37, 0x00)},
+			ops:  []conntest.IO{{W: []byte{0x02, 0x0F}}, rd(tCommandReg, 0x20), rd(0x37, 0x00)},
 			want: "rc522: read version: no MFRC522 answering: VersionReg reads 0x00",
 		},
 	}
@@ -428,4 +473,203 @@ func TestCRCA(t *testing.T) {
 			t.Errorf("crcA(% X) = % X, want % X", tc.in, got, tc.want)
 		}
 	}
+}
+
+// TestTransceiveOrder spells out, byte by byte, one poll with no card: the
+// StartSend order of datasheet §10.3.1.8 and the BitFramingReg description
+// (StartSend only valid with Transceive; TxLastBits 7 for the short frame
+// WUPA), and StartSend cleared once the timer has ended the command.
+func TestTransceiveOrder(t *testing.T) {
+	want := []conntest.IO{
+		{W: []byte{0x02, 0x00}},                        // CommandReg = Idle: stop anything running
+		{W: []byte{0x08, 0x7F}},                        // ComIrqReg: Set1=0 clears every request bit
+		{W: []byte{0x14, 0x80}},                        // FIFOLevelReg: FlushBuffer
+		{W: []byte{0x12, 0x52}},                        // FIFODataReg: WUPA
+		{W: []byte{0x1A, 0x07}},                        // BitFramingReg: TxLastBits 7, StartSend 0
+		{W: []byte{0x02, 0x0C}},                        // CommandReg = Transceive
+		{W: []byte{0x1A, 0x87}},                        // BitFramingReg: StartSend
+		{W: []byte{0x88, 0x00}, R: []byte{0x00, 0x41}}, // ComIrqReg: TxIRq, TimerIRq: no card
+		{W: []byte{0x1A, 0x00}},                        // BitFramingReg: StartSend cleared
+	}
+	if diff := cmp.Diff(want, noCard()); diff != "" {
+		t.Fatalf("transcript helper disagrees with the datasheet order (-want +got):\n%s", diff)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, false, Opts{}, want)
+		got, err := r.dev.loop.Poll()
+		if err != nil || got != nil {
+			t.Errorf("Poll() = %v, %v; want no card", got, err)
+		}
+	})
+}
+
+// stuckReset is a SoftReset after which CommandReg reads v for the whole
+// 50 ms start-up deadline: reads at 0, 1, ... 50 ms.
+func stuckReset(v byte) []conntest.IO {
+	ops := []conntest.IO{{W: []byte{0x02, 0x0F}}}
+	for range 51 {
+		ops = append(ops, rd(tCommandReg, v))
+	}
+	return ops
+}
+
+// TestReset: after a reset the driver waits for CommandReg to read 0x20
+// (Idle, receiver off, powered), not merely for the PowerDown bit to be
+// clear: a chip whose oscillator has not started does not drive MISO and
+// reads 0x00.
+func TestReset(t *testing.T) {
+	tests := []struct {
+		name    string
+		reads   []byte // CommandReg reads after SoftReset, 1 ms apart
+		wantErr string
+		took    time.Duration
+	}{
+		{name: "ready at once", reads: []byte{0x20}},
+		{name: "not driving MISO, then ready", reads: []byte{0x00, 0x00, 0x00, 0x20}, took: 3 * time.Millisecond},
+		{name: "soft reset still running", reads: []byte{0x2F, 0x2F, 0x20}, took: 2 * time.Millisecond},
+		{name: "powered down, then ready", reads: []byte{0x30, 0x20}, took: time.Millisecond},
+		{name: "never out of reset", reads: slices.Repeat([]byte{0x00}, 51), took: 50 * time.Millisecond,
+			wantErr: "rc522: reset: no MFRC522 answering: still in reset after 50ms: CommandReg reads 0x00, want 0x20"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ops := []conntest.IO{{W: []byte{0x02, 0x0F}}}
+				for _, v := range tc.reads {
+					ops = append(ops, rd(tCommandReg, v))
+				}
+				if tc.wantErr == "" {
+					ops = append(ops, initPolled[2:]...) // from VersionReg on
+				}
+				p := &spitest.Playback{Playback: conntest.Playback{Ops: ops, DontPanic: true}}
+				start := time.Now()
+				_, err := New(p, nil)
+				if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || err.Error() != tc.wantErr) {
+					t.Fatalf("New() = %v, want %q", err, tc.wantErr)
+				}
+				if tc.wantErr != "" && !errors.Is(err, ErrNoChip) {
+					t.Errorf("New() = %v, want %v", err, ErrNoChip)
+				}
+				if got := time.Since(start); got != tc.took {
+					t.Errorf("New() took %v, want %v", got, tc.took)
+				}
+				if err := p.Close(); err != nil {
+					t.Errorf("transcript: %v", err)
+				}
+			})
+		})
+	}
+}
+
+// TestHardReset: with the reset pin wired, initialisation holds NRSTPD low
+// for 1 ms, releases it and waits for CommandReg as after a SoftReset.
+func TestHardReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reset := &hwtest.Pin{Pin: &gpiotest.Pin{N: "RST", Num: 25}}
+		ops := slices.Concat([]conntest.IO{rd(tCommandReg, 0x00)}, initIRQ)
+		p := &spitest.Playback{Playback: conntest.Playback{Ops: ops, DontPanic: true}}
+		irq := &gpiotest.Pin{N: "IRQ", Num: 24, EdgesChan: make(chan gpio.Level, 1)}
+		start := time.Now()
+		if _, err := New(p, &Opts{Reset: reset, IRQ: irq}); err != nil {
+			t.Fatalf("New() = %v", err)
+		}
+		if got, want := time.Since(start), 2*time.Millisecond; got != want {
+			t.Errorf("New() took %v, want %v (1 ms pulse, one read of 0x00 1 ms before 0x20)", got, want)
+		}
+		if got, want := reset.Levels(), []gpio.Level{gpio.Low, gpio.High}; !slices.Equal(got, want) {
+			t.Errorf("reset pin driven %v, want %v", got, want)
+		}
+		if err := p.Close(); err != nil {
+			t.Errorf("transcript: %v", err)
+		}
+	})
+}
+
+// TestConfigReadBack: a timer register that does not keep what was written
+// (a lost TAuto bit would leave every card command without its timeout) is
+// a reader error at initialisation.
+func TestConfigReadBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ops := slices.Clone(initPolled)
+		ops[len(ops)-4] = conntest.IO{W: []byte{0xD4, 0x00}, R: []byte{0x00, 0x00}} // TModeReg reads 0x00
+		p := &spitest.Playback{Playback: conntest.Playback{Ops: ops[:len(ops)-3], DontPanic: true}}
+		_, err := New(p, nil)
+		want := "rc522: check configuration: no MFRC522 answering: register 0x2a reads 0x00 after writing 0x80"
+		if !errors.Is(err, ErrNoChip) || err.Error() != want {
+			t.Errorf("New() = %v, want %q", err, want)
+		}
+	})
+}
+
+// TestRunCardGone: a card pulled away after its ATQA is a card error:
+// reported to OnCardError, no outage, no re-initialisation (the transcript
+// has none), and the card presented again is read.
+func TestRunCardGone(t *testing.T) {
+	ops := slices.Concat(
+		send([]byte{0x52}, 7), reply(0x44, 0x00), send([]byte{0x93, 0x20}, 0), silence(), // 0: ATQA, then gone
+		noCard(),                // 20 ms
+		cardSession(uid7, 0x00), // 40 ms: back on the reader
+	)
+	synctest.Test(t, func(t *testing.T) {
+		var reports, cardErrs []error
+		r := newRig(t, false, Opts{
+			OnError:     func(err error) { reports = append(reports, err) },
+			OnCardError: func(err error) { cardErrs = append(cardErrs, err) },
+		}, ops)
+		out := make(chan UID, 1)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- r.dev.Run(ctx, out) }()
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run() = %v", err)
+		}
+		if len(out) != 1 || !slices.Equal(<-out, uid7) {
+			t.Errorf("card not read at 40 ms")
+		}
+		if len(cardErrs) != 1 || !errors.Is(cardErrs[0], ErrCardGone) {
+			t.Errorf("OnCardError got %v, want one %v", cardErrs, ErrCardGone)
+		}
+		if want := "rc522: anticollision cascade level 1: card stopped answering"; len(cardErrs) == 1 && cardErrs[0].Error() != want {
+			t.Errorf("card error = %q, want %q", cardErrs[0], want)
+		}
+		if len(reports) != 0 {
+			t.Errorf("OnError got %v, want none", reports)
+		}
+	})
+}
+
+// TestRunStuckReset: a chip that does not come out of reset when Run
+// re-initialises it is one outage, reported once; Run keeps retrying with
+// backoff and reads again once the chip answers, without a restart.
+func TestRunStuckReset(t *testing.T) {
+	ops := slices.Concat(
+		send([]byte{0x52}, 7), []conntest.IO{rd(tComIrqReg, 0xFF)}, // 0: reader vanished
+		stuckReset(0x00), stuckReset(0x00), stuckReset(0xFF), // re-inits at 100, 300, 700 ms fail
+		initPolled, cardSession(uid4, 0x08), // 1500 ms: back
+	)
+	synctest.Test(t, func(t *testing.T) {
+		var reports []error
+		r := newRig(t, false, Opts{OnError: func(err error) { reports = append(reports, err) }}, ops)
+		out := make(chan UID, 1)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- r.dev.Run(ctx, out) }()
+		select {
+		case u := <-out:
+			if !slices.Equal(u, uid4) {
+				t.Errorf("read %v, want %v", u, UID(uid4))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no card read after the chip came back")
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run() = %v", err)
+		}
+		if len(reports) != 2 || !errors.Is(reports[0], ErrNoChip) || reports[1] != nil {
+			t.Errorf("OnError got %v, want [ErrNoChip, nil]: one outage", reports)
+		}
+	})
 }

@@ -30,6 +30,8 @@ const (
 	cmdTransceive = 0x0C
 	cmdSoftReset  = 0x0F
 	bitPowerDown  = 0x10
+	// commandReset is CommandReg's reset value: RcvOff, Idle, powered.
+	commandReset = 0x20
 )
 
 // ComIrqReg and ComIEnReg bits.
