@@ -403,7 +403,7 @@ func TestServerErrors(t *testing.T) {
 	d.must(nil, "visit", "submit", "--visitor", "budi", "--by", "dual", "--purpose", "x")
 	d.must(nil, "visit", "check", "V0002", "--by", "koor")
 	for args, want := range map[string]string{
-		"visit approve V0002 --by dual": "visit approve: separation of duties: dual submitted visit V0002 and may not also approve it",
+		"visit approve V0002 --by dual": "visit approve: separation of duties: dual took step 1 (submit) of visit V0002 and may not also approve it: SOP steps 1, 2 and 3 are for different people",
 		"visit approve V0002 --by adm":  "visit approve: role may not take this step: adm (admin) may not approve: SOP step 3 is for head",
 	} {
 		if r := d.run(nil, strings.Fields(args)...); r.err == nil || r.err.Error() != want {

@@ -218,7 +218,7 @@ func TestErrors(t *testing.T) {
 			_, err = e.ctrl.Step(context.Background(), "V0001", controller.ActionCheck, "koor", "")
 			e.must(err)
 		}, method: "POST", path: "/v1/visits/V0001/approve", body: `{"by":"kabid2"}`,
-			wantStatus: 409, wantError: "separation of duties: kabid2 submitted visit V0001 and may not also approve it"},
+			wantStatus: 409, wantError: "separation of duties: kabid2 took step 1 (submit) of visit V0001 and may not also approve it: SOP steps 1, 2 and 3 are for different people"},
 		{name: "ErrWrongRole", setup: visitAt(controller.StateSubmitted), method: "POST", path: "/v1/visits/V0001/check",
 			body: `{"by":"adm"}`, wantStatus: 403, wantError: "role may not take this step: adm (admin) may not check: SOP step 2 is for coordinator"},
 		{name: "ErrStorage", setup: func(e *env) { e.store.FailCommits(errors.New("disk full")) },
