@@ -193,15 +193,16 @@ func (s *state) lockdown(now time.Time, doorName string, on bool, by string) (*s
 			changed = append(changed, n)
 		}
 	}
-	if len(changed) == 0 {
-		state := "not in lockdown"
-		if on {
-			state = "already in lockdown"
-		}
-		if doorName == "" {
-			return nil, nil, fmt.Errorf("%w: every door is %s", ErrAlready, state)
-		}
-		return nil, nil, fmt.Errorf("%w: door %s is %s", ErrAlready, doorName, state)
+	switch {
+	case len(changed) > 0:
+	case doorName == "" && on:
+		return nil, nil, fmt.Errorf("%w: every door is already in lockdown", ErrAlready)
+	case doorName == "":
+		return nil, nil, fmt.Errorf("%w: no door is in lockdown", ErrAlready)
+	case on:
+		return nil, nil, fmt.Errorf("%w: door %s is already in lockdown", ErrAlready, doorName)
+	default:
+		return nil, nil, fmt.Errorf("%w: door %s is not in lockdown", ErrAlready, doorName)
 	}
 	return st, changed, nil
 }
