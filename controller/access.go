@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -97,7 +98,7 @@ func (st *step) entryRead(name, reader, cardID string) Result {
 	}
 	// The person is here now: what they read before, here or at another
 	// door, no longer counts.
-	st.dropReadsOf(p.ID, "superseded by a new read at "+name)
+	st.dropReadsOf(p.ID, "", "superseded by a new read at "+name)
 	if st.peek(name).lockdown {
 		return st.decide(base, Denied, ReasonLockdown)
 	}
@@ -447,9 +448,11 @@ func (st *step) trimRecent(name string) {
 }
 
 // dropReadsOf ends every read of person still waiting or pairing, at every
-// door: the person is somewhere else now. A read that was waiting gets its
-// decision: refused, with why.
-func (st *step) dropReadsOf(person, why string) {
+// door: the person is somewhere else now, or their card no longer vouches
+// for them. A read that was waiting gets its decision: refused with reason
+// (by default escort_required for a visitor, two_person_required for
+// staff), and why.
+func (st *step) dropReadsOf(person string, reason Reason, why string) {
 	for _, name := range st.s.doorNames() {
 		d := st.peek(name)
 		if !slices.ContainsFunc(d.waiting, func(w waiter) bool { return w.person == person }) &&
@@ -460,13 +463,13 @@ func (st *step) dropReadsOf(person, why string) {
 		for _, x := range w.waiting {
 			if x.person == person {
 				st.emit(Event{Type: EventAccess, Door: name, Reader: x.reader, Card: x.card, Person: x.person, Visit: x.visit,
-					Decision: Denied, Reason: ReasonEscortRequired, Detail: "decides " + x.ref + "; " + why})
+					Decision: Denied, Reason: cmp.Or(reason, ReasonEscortRequired), Detail: "decides " + x.ref + "; " + why})
 			}
 		}
 		for _, t := range w.recent {
 			if t.person == person && t.pending {
 				st.emit(Event{Type: EventAccess, Door: name, Reader: t.reader, Card: t.card, Person: t.person,
-					Decision: Denied, Reason: ReasonTwoPersonRequired, Detail: fmt.Sprintf("decides read #%d; %s", t.seq, why)})
+					Decision: Denied, Reason: cmp.Or(reason, ReasonTwoPersonRequired), Detail: fmt.Sprintf("decides read #%d; %s", t.seq, why)})
 			}
 		}
 		w.waiting = slices.DeleteFunc(w.waiting, func(x waiter) bool { return x.person == person })
@@ -518,7 +521,7 @@ func (st *step) exitRead(name, reader, cardID string) Result {
 	seq := st.emit(e)
 	st.result = len(st.change.Events) - 1
 	if e.Person != "" {
-		st.dropReadsOf(e.Person, fmt.Sprintf("left through the exit (read #%d)", seq))
+		st.dropReadsOf(e.Person, "", fmt.Sprintf("left through the exit (read #%d)", seq))
 		st.leave(e.Person, "")
 	}
 	st.unlock(name, st.cfg(name).Unlock)

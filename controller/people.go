@@ -151,7 +151,7 @@ func (s *state) setDisabled(now time.Time, id string, off bool, actor string) (*
 	st.putPerson(p)
 	st.emit(Event{Type: t, Person: id, Actor: actor})
 	if off {
-		st.dropReadsOf(id, "person disabled")
+		st.dropReadsOf(id, ReasonRevoked, "person disabled")
 	}
 	return st, p, nil
 }
@@ -187,6 +187,6 @@ func (s *state) revokeCard(now time.Time, card, actor string) (*step, error) {
 	st.putCard(c)
 	st.emit(Event{Type: EventCardRevoked, Card: card, Person: c.PersonID, Actor: actor})
 	// A read made with the card no longer vouches for anyone.
-	st.dropReadsOf(c.PersonID, "card revoked")
+	st.dropReadsOf(c.PersonID, ReasonRevoked, "card revoked")
 	return st, nil
 }

@@ -308,7 +308,7 @@ func (st *step) remoteVisitor(name string, v Visit) {
 		st.consume(name, g.esc.seq)
 		return
 	}
-	st.dropReadsOf(v.VisitorID, "superseded by a remote unlock")
+	st.dropReadsOf(v.VisitorID, "", "superseded by a remote unlock")
 	d := st.door(name)
 	d.waiting = append(d.waiting, w)
 	st.emit(Event{Type: EventAccess, Door: name, Reader: "remote", Person: v.VisitorID, Visit: v.ID,
