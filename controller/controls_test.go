@@ -127,6 +127,14 @@ func TestAlarmAcknowledgement(t *testing.T) {
 		if _, ok := h.listed(controller.AlarmTamper); ok {
 			t.Error("tamper listed after its acknowledgement")
 		}
+		n = len(h.events())
+		_, err = h.c.AckAlarm(h.ctx(), tamper.ID, "citra", "")
+		if want := "already done: alarm " + tamper.ID + " (tamper) is no longer listed: its cause ended and it was acknowledged"; !errors.Is(err, controller.ErrAlready) || err.Error() != want {
+			t.Errorf("ack of an alarm already gone = %v, want %q", err, want)
+		}
+		if len(h.events()) != n {
+			t.Error("a refused acknowledgement wrote events")
+		}
 		var kinds []controller.EventType
 		for _, e := range h.events() {
 			if e.Detail == tamper.ID+" tamper" || (e.Type == controller.EventAlarmAcked && e.Actor == "hasan") {

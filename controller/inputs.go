@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -104,7 +106,8 @@ func (c *Controller) Lockdown(ctx context.Context, door, by string, on bool) ([]
 }
 
 // AckAlarm is a coordinator or the head acknowledging a listed alarm, with
-// an optional note. An alarm whose cause is gone leaves the list.
+// an optional note. An alarm whose cause is gone leaves the list. An alarm
+// no longer listed is refused with ErrAlready, saying why.
 func (c *Controller) AckAlarm(ctx context.Context, id, by, note string) (Alarm, error) {
 	var a Alarm
 	err := c.run(ctx, func(now time.Time) (*step, error) {
@@ -112,7 +115,35 @@ func (c *Controller) AckAlarm(ctx context.Context, id, by, note string) (Alarm, 
 		a = x
 		return st, err
 	})
+	if errors.Is(err, ErrNotFound) {
+		if raised, ok := c.raisedAlarm(strings.TrimSpace(id)); ok {
+			why := "its cause ended and it was acknowledged"
+			if !raised.Kind.NeedsAck() {
+				why = "its cause ended, and it needs no acknowledgement"
+			}
+			return Alarm{}, fmt.Errorf("%w: alarm %s (%s) is no longer listed: %s", ErrAlready, raised.ID, raised.Kind, why)
+		}
+	}
 	return a, err
+}
+
+// raisedAlarm finds, in the log, the alarm an id names: its id is the seq
+// of the event that raised it.
+func (c *Controller) raisedAlarm(id string) (Alarm, bool) {
+	seq, err := strconv.ParseUint(strings.TrimPrefix(id, "A"), 10, 64)
+	if err != nil || !strings.HasPrefix(id, "A") || seq == 0 {
+		return Alarm{}, false
+	}
+	var found Alarm
+	ok := false
+	_ = c.store.Events(EventQuery{FromSeq: seq, ToSeq: seq}, func(e Event) error {
+		kind, _, _ := strings.Cut(strings.TrimPrefix(e.Detail, id+" "), ":")
+		if e.Type == EventAlarmRaised && strings.HasPrefix(e.Detail, id+" ") {
+			found, ok = Alarm{ID: id, Kind: AlarmKind(kind)}, true
+		}
+		return nil
+	})
+	return found, ok
 }
 
 // AddPerson registers a person.
