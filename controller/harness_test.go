@@ -83,12 +83,6 @@ func (r *relays) released(door string) bool {
 	return len(w) > 0 && w[len(w)-1]
 }
 
-func (r *relays) count(door string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.writes[door])
-}
-
 // countingHandler counts log records by level.
 type countingHandler struct {
 	mu     sync.Mutex

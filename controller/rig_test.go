@@ -178,12 +178,6 @@ func rigWith(t *testing.T, cfg Config, store *logStore, now time.Time) *rig {
 	return r
 }
 
-// restart starts a new controller on the rig's store, as after a reboot.
-func (r *rig) restart() *rig {
-	r.t.Helper()
-	return rigWith(r.t, r.c.cfg, r.store, r.now)
-}
-
 // log is every committed event.
 func (r *rig) log() []Event {
 	r.store.mu.Lock()
@@ -310,16 +304,6 @@ func (r *rig) alarms() []AlarmKind {
 }
 
 func (r *rig) hasAlarm(k AlarmKind) bool { return slices.Contains(r.alarms(), k) }
-
-// listed returns the listed alarm of kind k.
-func (r *rig) listed(k AlarmKind) (Alarm, bool) {
-	for _, a := range r.s.listAlarms() {
-		if a.Kind == k {
-			return a, true
-		}
-	}
-	return Alarm{}, false
-}
 
 // visit is the stored visit id.
 func (r *rig) visit(id string) Visit { v, _ := r.s.rec.Visit(id); return v }
