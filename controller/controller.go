@@ -200,11 +200,18 @@ func (c *Controller) releaseEarly(door string) bool {
 	return true
 }
 
+// endEarly marks an early release handled, on the Run goroutine once the
+// input's step is done. If the input made no step (it was refused as bad
+// input) the door's state is still locked: the relay follows it.
 func (c *Controller) endEarly(door string) {
 	c.driveMu.Lock()
 	defer c.driveMu.Unlock()
-	if c.early[door]--; c.early[door] <= 0 {
-		delete(c.early, door)
+	if c.early[door]--; c.early[door] > 0 {
+		return
+	}
+	delete(c.early, door)
+	if d, ok := c.st.doors[door]; ok && !d.rt.unlocked {
+		c.driveLocked(door, false)
 	}
 }
 

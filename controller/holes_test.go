@@ -299,6 +299,20 @@ func TestHole4EgressBeforeCommit(t *testing.T) {
 	}
 }
 
+// TestEgressBadInputRelocks: an exit read refused as bad input (an empty
+// card number) released the strike early; the relay locks again at once,
+// since no step will.
+func TestEgressBadInputRelocks(t *testing.T) {
+	eachStore(t, controller.DefaultConfig(), func(t *testing.T, h *harness) {
+		if _, err := h.c.Tap(h.ctx(), "server-room", "exit", " "); !errors.Is(err, controller.ErrInvalid) {
+			t.Fatalf("exit read of an empty card = %v, want ErrInvalid", err)
+		}
+		if h.released("server-room") {
+			t.Error("strike left released after a refused exit read")
+		}
+	})
+}
+
 // TestHole5StoreFailingBacksOff: with a deadline due and every commit
 // failing, the controller backs off instead of retrying in a tight loop,
 // raises one storage_failure alarm, logs once, and clears the alarm (writing
