@@ -122,7 +122,7 @@ func (st *step) finish() {
 	c.Keys = sortedValues(st.keys, func(a, b Key) int { return cmp.Compare(a.ID, b.ID) })
 	c.Doors = sortedValues(st.doorRecs, func(a, b DoorRecord) int { return cmp.Compare(a.Name, b.Name) })
 	c.Enter, c.Leave = nil, nil
-	for _, id := range slices.Sorted(maps.Keys(st.inside)) {
+	for _, id := range sortedKeys(st.inside) {
 		if p := st.inside[id]; p.in {
 			c.Enter = append(c.Enter, p.o)
 		} else {
@@ -130,7 +130,7 @@ func (st *step) finish() {
 		}
 	}
 	c.Alarms, c.AlarmsGone = nil, nil
-	for _, id := range slices.Sorted(maps.Keys(st.alarmDirty)) {
+	for _, id := range sortedKeys(st.alarmDirty) {
 		if a, ok := st.alarms[id]; ok {
 			c.Alarms = append(c.Alarms, a)
 		} else {
@@ -138,14 +138,23 @@ func (st *step) finish() {
 		}
 	}
 	c.Commands, c.Forget = nil, nil
-	for _, id := range slices.Sorted(maps.Keys(st.remember)) {
+	for _, id := range sortedKeys(st.remember) {
 		c.Commands = append(c.Commands, CommandRecord{ID: id, Until: st.remember[id]})
 	}
-	for _, id := range slices.Sorted(maps.Keys(st.forget)) {
+	for _, id := range sortedKeys(st.forget) {
 		if _, again := st.remember[id]; !again {
 			c.Forget = append(c.Forget, id)
 		}
 	}
+}
+
+// sortedKeys returns m's keys in order; nil, without allocating, for an
+// empty map (the common case: a card read touches few of them).
+func sortedKeys[V any](m map[string]V) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
 }
 
 func sortedValues[V any](m map[string]V, cmpFn func(a, b V) int) []V {
