@@ -36,14 +36,17 @@ type waiter struct {
 // for a second.
 type staffTap struct {
 	person    string
-	card      string
-	reader    string
 	seq       uint64 // its audit event
 	at        time.Time
+	read      *tapRead // set while pending: for the read's later decision
 	canEscort bool
 	access    bool
 	pending   bool // waiting for a second on a two-person door: not inside
 }
+
+// tapRead is where a pending staff read was made. Only pending reads carry
+// it, which keeps the reads every door remembers small.
+type tapRead struct{ card, reader string }
 
 // maxRecent bounds the staff reads a door remembers: a burst of reads must
 // not make every later input slower.
@@ -247,7 +250,7 @@ func (st *step) grantVisitor(name string, w waiter, v Visit, g group, prefix str
 func (st *step) staffEnters(name string, t staffTap, why string) {
 	if i := slices.IndexFunc(st.peek(name).recent, func(x staffTap) bool { return x.seq == t.seq && x.pending }); i >= 0 {
 		st.door(name).recent[i].pending = false
-		st.emit(Event{Type: EventAccess, Door: name, Reader: t.reader, Card: t.card, Person: t.person,
+		st.emit(Event{Type: EventAccess, Door: name, Reader: t.read.reader, Card: t.read.card, Person: t.person,
 			Decision: Granted, Detail: fmt.Sprintf("decides read #%d; %s", t.seq, why)})
 	}
 	st.enters(name, t.person, t.seq)
@@ -275,13 +278,15 @@ func (st *step) partner(name, person string) (staffTap, bool) {
 
 func (st *step) staffRead(name string, base Event, p Person) Result {
 	two := st.cfg(name).TwoPerson
-	tap := staffTap{person: p.ID, card: base.Card, reader: base.Reader, seq: st.nextSeq(), at: st.now,
-		canEscort: st.s.canEscort(p), access: st.s.hasAccess(p)}
+	tap := staffTap{person: p.ID, seq: st.nextSeq(), at: st.now, canEscort: st.s.canEscort(p), access: st.s.hasAccess(p)}
 	mate, hasMate := staffTap{}, false
 	if two && tap.access {
 		mate, hasMate = st.partner(name, p.ID)
 	}
 	tap.pending = two && tap.access && !hasMate
+	if tap.pending {
+		tap.read = &tapRead{card: base.Card, reader: base.Reader}
+	}
 	d := st.door(name)
 	d.recent = append(d.recent, tap)
 
@@ -440,7 +445,7 @@ func (st *step) trimRecent(name string) {
 	d := st.door(name)
 	for _, t := range d.recent[:n] {
 		if t.pending {
-			st.emit(Event{Type: EventAccess, Door: name, Reader: t.reader, Card: t.card, Person: t.person,
+			st.emit(Event{Type: EventAccess, Door: name, Reader: t.read.reader, Card: t.read.card, Person: t.person,
 				Decision: Denied, Reason: ReasonTwoPersonRequired, Detail: fmt.Sprintf("decides read #%d; too many reads at once", t.seq)})
 		}
 	}
@@ -468,7 +473,7 @@ func (st *step) dropReadsOf(person string, reason Reason, why string) {
 		}
 		for _, t := range w.recent {
 			if t.person == person && t.pending {
-				st.emit(Event{Type: EventAccess, Door: name, Reader: t.reader, Card: t.card, Person: t.person,
+				st.emit(Event{Type: EventAccess, Door: name, Reader: t.read.reader, Card: t.read.card, Person: t.person,
 					Decision: Denied, Reason: cmp.Or(reason, ReasonTwoPersonRequired), Detail: fmt.Sprintf("decides read #%d; %s", t.seq, why)})
 			}
 		}
@@ -490,7 +495,7 @@ func (st *step) denyWaiting(name string, r Reason, why string) {
 	}
 	for _, t := range w.recent {
 		if t.pending {
-			st.emit(Event{Type: EventAccess, Door: name, Reader: t.reader, Card: t.card, Person: t.person,
+			st.emit(Event{Type: EventAccess, Door: name, Reader: t.read.reader, Card: t.read.card, Person: t.person,
 				Decision: Denied, Reason: r, Detail: fmt.Sprintf("decides read #%d; %s", t.seq, why)})
 		}
 	}

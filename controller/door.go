@@ -22,9 +22,18 @@ type doorRT struct {
 	recent  []staffTap // staff reads in the escort window; the pending ones wait for a second
 }
 
+// clone copies d for a step to change. The copies have room for one more
+// read, which is what a step usually adds.
 func (d doorRT) clone() doorRT {
-	d.waiting, d.recent = slices.Clone(d.waiting), slices.Clone(d.recent)
+	d.waiting, d.recent = grow(d.waiting), grow(d.recent)
 	return d
+}
+
+func grow[T any](s []T) []T {
+	if s == nil {
+		return nil
+	}
+	return append(make([]T, 0, len(s)+1), s...)
 }
 
 // unlock releases the strike for dur (or keeps it released at least that

@@ -48,7 +48,7 @@ func (st *step) housekeep() {
 			w := st.door(name)
 			for _, t := range w.recent {
 				if t.pending && expired(t.at) {
-					st.emit(Event{Type: EventAccess, Door: name, Reader: t.reader, Card: t.card, Person: t.person,
+					st.emit(Event{Type: EventAccess, Door: name, Reader: t.read.reader, Card: t.read.card, Person: t.person,
 						Decision: Denied, Reason: ReasonTwoPersonRequired, Detail: fmt.Sprintf("decides read #%d; no second staff read within %s", t.seq, window)})
 				}
 			}
@@ -93,7 +93,9 @@ func (s *state) nextDeadline() (time.Time, bool) {
 			consider(w.at.Add(d.cfg.EscortWindow))
 		}
 		for _, t := range rt.recent {
-			consider(t.at.Add(d.cfg.EscortWindow))
+			if t.pending { // the others run out without anything to record
+				consider(t.at.Add(d.cfg.EscortWindow))
+			}
 		}
 		if rt.open && !s.activeAlarm(Alarm{Kind: AlarmHeldOpen, Door: name}) {
 			consider(rt.openedAt.Add(d.cfg.HeldOpen))
