@@ -74,10 +74,12 @@ type Roles struct {
 	Escort     []controller.Role // may escort a visitor
 }
 
-// SOP holds the procedure's standard times.
+// SOP holds the procedure's standard times and limits.
 type SOP struct {
 	// StepStandards are the standard times of steps 1..8, at index 0..7.
 	StepStandards [8]time.Duration
+	// MaxVisitWindow is the longest window a visit may be submitted with.
+	MaxVisitWindow time.Duration
 }
 
 // Door is one door: its timings, its readers and the hardware around it.
@@ -195,11 +197,12 @@ func (f *File) SetStateDir(dir string) {
 // memory with f.
 func (f *File) Controller() controller.Config {
 	c := controller.Config{
-		Site:          f.Site.Name,
-		Doors:         make([]controller.DoorConfig, 0, len(f.Doors)),
-		RoomAccess:    slices.Clone(f.Roles.RoomAccess),
-		Escort:        slices.Clone(f.Roles.Escort),
-		StepStandards: f.SOP.StepStandards,
+		Site:           f.Site.Name,
+		Doors:          make([]controller.DoorConfig, 0, len(f.Doors)),
+		RoomAccess:     slices.Clone(f.Roles.RoomAccess),
+		Escort:         slices.Clone(f.Roles.Escort),
+		StepStandards:  f.SOP.StepStandards,
+		MaxVisitWindow: f.SOP.MaxVisitWindow,
 	}
 	for _, d := range f.Doors {
 		dc := controller.DoorConfig{

@@ -60,7 +60,7 @@ func TestParseDefaults(t *testing.T) {
 			RoomAccess: []controller.Role{controller.RoleCoordinator, controller.RoleOfficer},
 			Escort:     []controller.Role{controller.RoleCoordinator, controller.RoleOfficer},
 		},
-		SOP: SOP{StepStandards: controller.DefaultStepStandards},
+		SOP: SOP{StepStandards: controller.DefaultStepStandards, MaxVisitWindow: 12 * time.Hour},
 		Doors: []Door{{
 			Name: "d1", Unlock: 5 * time.Second, HeldOpen: 30 * time.Second, EscortWindow: 30 * time.Second,
 			RelockOnClose: true,
@@ -86,6 +86,7 @@ sop:
   step_standards:
     4: 20m
     8: 1h
+  max_visit_window: 8h
 doors:
   - name: a
     unlock: 1m30s
@@ -119,7 +120,7 @@ doors:
 		StateDir: "/var/lib/pintu",
 		API:      API{Socket: "/var/lib/pintu/pintud.sock"},
 		Roles:    Roles{RoomAccess: []controller.Role{controller.RoleCoordinator}, Escort: []controller.Role{}},
-		SOP:      SOP{StepStandards: steps},
+		SOP:      SOP{StepStandards: steps, MaxVisitWindow: 8 * time.Hour},
 		Doors: []Door{{
 			Name: "a", Unlock: 90 * time.Second, HeldOpen: 45 * time.Second, EscortWindow: 10 * time.Second,
 			TwoPerson: true,

@@ -578,7 +578,8 @@ func (d *decoder) file(root *yaml.Node) *File {
 
 	sop := d.object(top.get("sop"))
 	f.SOP.StepStandards = d.steps(sop.get("step_standards"))
-	sop.allow("step_standards")
+	f.SOP.MaxVisitWindow = d.duration(sop.get("max_visit_window"), controller.DefaultMaxVisitWindow)
+	sop.allow("step_standards", "max_visit_window")
 
 	f.Doors = d.doors(top.get("doors"))
 	f.MQTT = d.mqtt(top.get("mqtt"))

@@ -184,6 +184,10 @@ e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
 	{"step duration", minimal + "sop:\n  step_standards:\n    4: soon\n    5:\n", []string{
 		`pintud.yaml:10: sop.step_standards.4: "soon" is not a duration like 5s or 1m30s`,
 		`pintud.yaml:11: sop.step_standards.5: has no value`}},
+	{"max visit window", minimal + "sop:\n  max_visit_window: forever\n", []string{
+		`pintud.yaml:9: sop.max_visit_window: "forever" is not a duration like 5s or 1m30s`}},
+	{"max visit window negative", minimal + "sop:\n  max_visit_window: -1h\n", []string{
+		`pintud.yaml:9: sop.max_visit_window: "-1h" must be positive`}},
 	{"step standards a list", minimal + "sop:\n  step_standards: [5m]\n", []string{
 		`pintud.yaml:9: sop.step_standards: got a list, want a mapping`}},
 

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -21,12 +22,16 @@ func TestDenials(t *testing.T) {
 		{name: "revoked", setup: func(r *rig) { r.must(r.s.revokeCard(r.now, "card-oki", "test")) }, person: "oki", want: ReasonRevoked},
 		{name: "visitor without visit", person: "vina", want: ReasonNotApproved},
 		{name: "visit only submitted", setup: func(r *rig) {
-			r.must(r.s.submit(r.now, VisitForm{VisitorID: "vina", Purpose: "x"}, "adi"))
+			if _, err := r.submit(VisitForm{VisitorID: "vina", Purpose: "x"}, "adi"); err != nil {
+				t.Fatal(err)
+			}
 		}, person: "vina", want: ReasonNotApproved},
 		{name: "before window", setup: func(r *rig) {
-			tx, err := r.s.submit(r.now, VisitForm{VisitorID: "vina", Purpose: "x", From: t0.Add(time.Hour), Until: t0.Add(2 * time.Hour)}, "adi")
-			r.must(tx, err)
-			approved(r, tx.change.Visits[0].ID)
+			id, err := r.submit(VisitForm{VisitorID: "vina", Purpose: "x", From: t0.Add(time.Hour), Until: t0.Add(2 * time.Hour)}, "adi")
+			if err != nil {
+				t.Fatal(err)
+			}
+			approved(r, id)
 			r.tap("entry", "oki")
 		}, person: "vina", want: ReasonOutsideWindow},
 		{name: "after window", setup: func(r *rig) {
@@ -48,11 +53,11 @@ func TestDenials(t *testing.T) {
 			r.tap("entry", "vina")
 			r.tap("entry", "oki")
 		}, person: "vina", want: ReasonAlreadyInside},
-		{name: "lockdown", setup: func(r *rig) { r.must(r.s.lockdown(r.now, "server-room", "citra", true)) }, person: "oki", want: ReasonLockdown},
+		{name: "lockdown", setup: func(r *rig) { r.lockdown(true, "citra") }, person: "oki", want: ReasonLockdown},
 		{name: "lockdown visitor", setup: func(r *rig) {
 			r.approvedVisit("")
 			r.tap("entry", "oki")
-			r.must(r.s.lockdown(r.now, "server-room", "citra", true))
+			r.lockdown(true, "citra")
 		}, person: "vina", want: ReasonLockdown},
 		{name: "clock unsynced", setup: func(r *rig) {
 			r.approvedVisit("")
@@ -83,20 +88,22 @@ func TestDenials(t *testing.T) {
 			if card == "" {
 				card = "card-" + tt.person
 			}
-			before := r.strike["server-room"]
-			res, tx, err := r.s.tap(r.now, "server-room", "entry", card)
+			before := r.strike()
+			res, st, err := r.s.tap(r.now, "server-room", "entry", card)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.commit(tx)
+			if err := r.commit(st); err != nil {
+				t.Fatal(err)
+			}
 			if res.Decision != Denied || res.Reason != tt.want {
 				t.Fatalf("tap = %s/%s, want denied/%s", res.Decision, res.Reason, tt.want)
 			}
-			last := r.log[tx.result+len(r.log)-len(tx.change.Events)]
-			if last.Type != EventAccess || last.Decision != Denied || last.Reason != tt.want || last.Seq != tx.resultSeq {
-				t.Errorf("logged %+v, want the denial at seq %d", last, tx.resultSeq)
+			last := r.log()[st.resultSeq()-1]
+			if last.Type != EventAccess || last.Decision != Denied || last.Reason != tt.want || last.Card != card {
+				t.Errorf("logged %+v, want the denial", last)
 			}
-			if slices.ContainsFunc(tx.strikes, func(s strike) bool { return s.unlocked }) {
+			if slices.ContainsFunc(st.strikes, func(s strike) bool { return s.unlocked }) {
 				t.Errorf("denial released the strike (was unlocked=%v)", before)
 			}
 		})
@@ -135,7 +142,7 @@ func TestEscortWindow(t *testing.T) {
 			}
 			r.advance(time.Minute) // let any waiting read run out
 			var final Event
-			for _, e := range r.log {
+			for _, e := range r.log() {
 				if e.Type == EventAccess && e.Person == "vina" && e.Decision != Pending {
 					final = e
 				}
@@ -169,11 +176,11 @@ func TestVisitorWaitsThenRunsOut(t *testing.T) {
 		t.Fatalf("next deadline = %v %v, want %v", next, ok, r.now.Add(30*time.Second))
 	}
 	r.advance(30 * time.Second)
-	last := r.log[len(r.log)-1]
+	last := r.last()
 	if last.Person != "vina" || last.Decision != Denied || last.Reason != ReasonEscortRequired {
 		t.Fatalf("last event = %+v, want vina denied escort_required", last)
 	}
-	if r.strike["server-room"] {
+	if r.strike() {
 		t.Fatal("strike released for a visitor without escort")
 	}
 	// The escort arriving late is just staff entering.
@@ -186,11 +193,11 @@ func TestStaffAlone(t *testing.T) {
 	r := newRig(t)
 	r.staff()
 	res := r.tap("entry", "oki")
-	if res.Decision != Granted || !r.strike["server-room"] || !r.inside("oki") {
-		t.Fatalf("officer tap = %+v strike %v inside %v, want granted, unlocked, inside", res, r.strike["server-room"], r.inside("oki"))
+	if res.Decision != Granted || !r.strike() || !r.inside("oki") {
+		t.Fatalf("officer tap = %+v strike %v inside %v, want granted, unlocked, inside", res, r.strike(), r.inside("oki"))
 	}
 	r.advance(5 * time.Second)
-	if r.strike["server-room"] {
+	if r.strike() {
 		t.Fatal("strike still released after the unlock time")
 	}
 	r.tap("exit", "oki")
@@ -216,7 +223,7 @@ func TestTwoPersonRule(t *testing.T) {
 	r.advance(time.Minute)
 	r.tap("entry", "oki")
 	r.advance(30 * time.Second)
-	last := r.log[len(r.log)-1]
+	last := r.last()
 	if last.Person != "oki" || last.Reason != ReasonTwoPersonRequired {
 		t.Fatalf("alone = %+v, want denied two_person_required", last)
 	}
@@ -225,20 +232,20 @@ func TestTwoPersonRule(t *testing.T) {
 func TestExitNeverBlocked(t *testing.T) {
 	r := newRig(t)
 	r.staff()
-	r.must(r.s.lockdown(r.now, "server-room", "citra", true))
+	r.lockdown(true, "citra")
 	for _, card := range []string{"card-oki", "card-stranger"} {
-		res, tx, err := r.s.tap(r.now, "server-room", "exit", card)
+		res, st, err := r.s.tap(r.now, "server-room", "exit", card)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.commit(tx)
-		if res.Decision != Granted || !r.strike["server-room"] {
+		r.commit(st)
+		if res.Decision != Granted || !r.strike() {
 			t.Fatalf("exit %s in lockdown = %+v, want granted and strike released", card, res)
 		}
 		r.advance(10 * time.Second)
 	}
-	r.must(r.s.rex(r.now, "server-room"))
-	if !r.strike["server-room"] {
+	r.rex()
+	if !r.strike() {
 		t.Fatal("REX did not release the strike")
 	}
 }
@@ -313,7 +320,7 @@ func TestAlarms(t *testing.T) {
 	})
 	t.Run("open after REX is not forced", func(t *testing.T) {
 		r := newRig(t)
-		r.must(r.s.rex(r.now, "server-room"))
+		r.rex()
 		r.contact(true)
 		if r.hasAlarm(AlarmForcedOpen) {
 			t.Fatal("forced_open after REX")
@@ -344,7 +351,7 @@ func TestAlarms(t *testing.T) {
 		if !r.hasAlarm(AlarmClockUnsynced) {
 			t.Fatalf("alarms = %v, want clock_unsynced", r.alarms())
 		}
-		if r.log[len(r.log)-1].ClockTrusted {
+		if r.last().ClockTrusted {
 			t.Error("event logged while unsynced says the clock was trusted")
 		}
 		r.s.synced = true
@@ -373,7 +380,7 @@ func TestDoorRelock(t *testing.T) {
 		r.contact(true)
 		r.advance(time.Second)
 		r.contact(false)
-		if r.strike["server-room"] {
+		if r.strike() {
 			t.Fatal("strike released after the door closed")
 		}
 		if st := r.s.status(r.now).Doors[0]; st.Lock != "locked" || st.Contact != "closed" {
@@ -386,11 +393,11 @@ func TestDoorRelock(t *testing.T) {
 		r.tap("entry", "oki")
 		r.contact(true)
 		r.contact(false)
-		if !r.strike["server-room"] {
+		if !r.strike() {
 			t.Fatal("strike locked on close with relock_on_close off")
 		}
 		r.advance(5 * time.Second)
-		if r.strike["server-room"] {
+		if r.strike() {
 			t.Fatal("strike not locked after the unlock time")
 		}
 	})
@@ -424,7 +431,7 @@ func TestDoorRelock(t *testing.T) {
 func TestBadInputChangesNothing(t *testing.T) {
 	r := newRig(t)
 	r.staff()
-	n := len(r.log)
+	n := len(r.log())
 	if _, _, err := r.s.tap(r.now, "nope", "entry", "card-oki"); !isErr(err, ErrNotFound) {
 		t.Errorf("unknown door = %v, want ErrNotFound", err)
 	}
@@ -458,36 +465,36 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if _, err := r.s.contact(r.now, "nope", true); !isErr(err, ErrNotFound) {
 		t.Errorf("contact on unknown door = %v, want ErrNotFound", err)
 	}
-	if len(r.log) != n {
-		t.Fatalf("bad input wrote %d events", len(r.log)-n)
+	if got := len(r.log()); got != n {
+		t.Fatalf("bad input wrote %d events", got-n)
 	}
 }
 
-func TestRollbackRestoresEverything(t *testing.T) {
+// TestFailedCommitChangesNothing: a step whose commit fails leaves the state
+// as it was (no snapshot, no undo: the step was never applied), and the
+// escort's read still pairs once the store works.
+func TestFailedCommitChangesNothing(t *testing.T) {
 	r := newRig(t)
 	r.staff()
 	r.approvedVisit("")
 	r.tap("entry", "oki")
 	before := r.s.status(r.now)
-	seq, hash, waits := r.s.lastSeq, r.s.lastHash, len(r.s.doors["server-room"].recent)
+	seq, hash, recent := r.s.lastSeq, r.s.lastHash, len(r.s.doors["server-room"].rt.recent)
 
-	res, tx, err := r.s.tap(r.now, "server-room", "entry", "card-vina")
-	if err != nil || res.Decision != Granted {
-		t.Fatalf("tap = %+v %v", res, err)
+	r.store.fail = errors.New("disk full")
+	if got := r.tap("entry", "vina"); got.Decision != Denied || got.Reason != ReasonStorageFailure {
+		t.Fatalf("tap with a failing store = %+v, want denied storage_failure", got)
 	}
-	r.s.seal(tx)
-	r.s.rollback(tx)
-
 	after := r.s.status(r.now)
 	if len(after.Inside) != len(before.Inside) || r.inside("vina") || r.visitState("V0001") != StateApproved {
-		t.Fatalf("rollback left the visitor inside or the visit moved: %+v", after.Inside)
+		t.Fatalf("a failed commit left the visitor inside or moved the visit: %+v", after.Inside)
 	}
-	if r.s.lastSeq != seq || r.s.lastHash != hash || len(r.s.doors["server-room"].recent) != waits {
-		t.Fatal("rollback did not restore the log position or the escort read")
+	if r.s.lastSeq != seq || r.s.lastHash != hash || len(r.s.doors["server-room"].rt.recent) != recent {
+		t.Fatal("a failed commit moved the log position or used up the escort read")
 	}
-	// The escort read is still there: the retry succeeds.
+	r.store.fail = nil
 	if got := r.tap("entry", "vina"); got.Decision != Granted {
-		t.Fatalf("retry after rollback = %+v, want granted", got)
+		t.Fatalf("retry after the store recovered = %+v, want granted", got)
 	}
 	r.verify()
 }
@@ -502,8 +509,9 @@ func TestRestartDerivesUnescorted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx := s.start(t0)
-	s.seal(tx)
+	st := s.start(t0)
+	st.finish()
+	s.apply(st)
 	if st := s.status(t0); len(st.Alarms) != 1 || st.Alarms[0].Kind != AlarmVisitorUnescorted {
 		t.Fatalf("alarms after restart = %+v, want visitor_unescorted", st.Alarms)
 	}

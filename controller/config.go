@@ -18,6 +18,9 @@ type Config struct {
 	// StepStandards are the SOP's standard times (mutu baku) for steps 1..8,
 	// at index 0..7.
 	StepStandards [8]time.Duration
+	// MaxVisitWindow is the longest visit window a visit may be submitted
+	// with; zero means DefaultMaxVisitWindow.
+	MaxVisitWindow time.Duration
 }
 
 // DoorConfig describes one door.
@@ -42,6 +45,8 @@ const (
 	DefaultUnlock       = 5 * time.Second
 	DefaultHeldOpen     = 30 * time.Second
 	DefaultEscortWindow = 30 * time.Second
+	// DefaultMaxVisitWindow bounds a visit's window: a working day.
+	DefaultMaxVisitWindow = 12 * time.Hour
 )
 
 // DefaultStepStandards are the SOP's standard step times.
@@ -59,9 +64,10 @@ func DefaultConfig() Config {
 			EscortWindow: DefaultEscortWindow, RelockOnClose: true,
 			Readers: []ReaderConfig{{Name: "entry", Direction: Entry}, {Name: "exit", Direction: Exit}},
 		}},
-		RoomAccess:    []Role{RoleCoordinator, RoleOfficer},
-		Escort:        []Role{RoleCoordinator, RoleOfficer},
-		StepStandards: DefaultStepStandards,
+		RoomAccess:     []Role{RoleCoordinator, RoleOfficer},
+		Escort:         []Role{RoleCoordinator, RoleOfficer},
+		StepStandards:  DefaultStepStandards,
+		MaxVisitWindow: DefaultMaxVisitWindow,
 	}
 }
 
@@ -91,6 +97,9 @@ func (c Config) Validate() error {
 			}
 			seen["reader:"+d.Name+"/"+r.Name] = true
 		}
+	}
+	if c.MaxVisitWindow < 0 {
+		return fmt.Errorf("%w: config: max visit window %v is negative", ErrInvalid, c.MaxVisitWindow)
 	}
 	for _, r := range slices.Concat(c.RoomAccess, c.Escort) {
 		if r == RoleVisitor || !slices.Contains(Roles, r) {

@@ -2,9 +2,9 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -21,8 +21,9 @@ type Options struct {
 	// (NTP). Nil means always. A Raspberry Pi has no RTC, so after a cold boot
 	// without network its clock is not to be trusted for visit windows.
 	ClockSynced func() bool
-	// Logger receives one line per failure the controller cannot return to a
-	// caller (a relay that would not move). Default: discard.
+	// Logger receives a line per failure the controller cannot return to a
+	// caller (a relay that would not move, the store failing and
+	// recovering). Default: discard.
 	Logger *slog.Logger
 }
 
@@ -37,6 +38,13 @@ type Controller struct {
 	reqs  chan request
 	done  chan struct{} // closed when Run returns
 	st    *state        // owned by the Run goroutine
+	fail  failing       // owned by the Run goroutine
+
+	// driveMu serialises relay writes: the Run goroutine's and the early
+	// egress releases callers make (see releaseEarly).
+	driveMu sync.Mutex
+	stopped bool           // Run has locked every door for the last time
+	early   map[string]int // per door, egress releases made ahead of their step
 
 	watchMu  sync.Mutex
 	watchers []chan struct{} // see Watch
@@ -72,7 +80,7 @@ func New(cfg Config, store Store, act Actuator, opts Options) (*Controller, erro
 	}
 	return &Controller{
 		cfg: cfg, store: store, act: act, opts: opts, log: log, st: st,
-		reqs: make(chan request), done: make(chan struct{}),
+		reqs: make(chan request), done: make(chan struct{}), early: map[string]int{},
 	}, nil
 }
 
@@ -84,23 +92,26 @@ func (c *Controller) Run(ctx context.Context) error {
 	for _, d := range c.cfg.Doors {
 		c.drive(d.Name, false)
 	}
-	c.commitAndApply(c.st.start(c.now()))
+	c.process(c.st.start(c.now()))
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		c.armTimer(timer)
 		select {
 		case <-ctx.Done():
+			c.driveMu.Lock()
+			c.stopped = true
 			for _, d := range c.cfg.Doors {
-				c.drive(d.Name, false)
+				c.driveLocked(d.Name, false)
 			}
-			c.commitAndApply(c.st.stop(c.now()))
+			c.driveMu.Unlock()
+			c.process(c.st.stop(c.now()))
 			return nil
 		case r := <-c.reqs:
 			r.fn(c.now())
 			close(r.reply)
 		case <-timer.C:
-			c.commitAndApply(c.st.tick(c.now()))
+			c.process(c.st.tick(c.now()))
 		}
 	}
 }
@@ -109,8 +120,14 @@ func (c *Controller) armTimer(t *time.Timer) {
 	// Wake at least this often so a clock that loses synchronisation raises
 	// its alarm even when nobody badges.
 	d := housekeepEvery
+	now := c.opts.Now()
 	if next, ok := c.st.nextDeadline(); ok {
-		d = min(max(next.Sub(c.opts.Now()), 0), d)
+		d = min(max(next.Sub(now), 0), d)
+	}
+	if c.st.storage != nil {
+		// While commits fail, time-driven steps wait out the back-off:
+		// they cannot be written and would only fail again.
+		d = max(d, c.fail.retryAt.Sub(now))
 	}
 	t.Reset(d)
 }
@@ -136,40 +153,86 @@ func (c *Controller) do(ctx context.Context, fn func(now time.Time)) error {
 	return nil
 }
 
-// commitAndApply commits what tx did and, only once it is durable, drives the
-// relays it asks for. If the commit fails, the state is rolled back.
-func (c *Controller) commitAndApply(tx *txn) error {
-	if tx == nil || tx.empty() {
-		return nil
+// drive moves a strike from the Run goroutine. A lock is skipped while a
+// caller's egress release for the door waits for its step: that step
+// decides the door's state next.
+func (c *Controller) drive(door string, unlocked bool) {
+	c.driveMu.Lock()
+	defer c.driveMu.Unlock()
+	if !unlocked && c.early[door] > 0 {
+		return
 	}
-	c.st.seal(tx)
-	if err := c.store.Commit(tx.change); err != nil {
-		c.st.rollback(tx)
-		c.log.Error("commit failed; nothing changed", "events", len(tx.change.Events), "err", err)
-		// Locking is always safe and egress is never blocked: those moves
-		// happen even unlogged, and the door's state follows the relay so
-		// an egress release still relocks on time.
-		for _, s := range tx.strikes {
-			if !s.unlocked || tx.egress {
-				c.st.forceStrike(tx.now, s.door, s.unlocked)
-				c.drive(s.door, s.unlocked)
-			}
-		}
-		return fmt.Errorf("%w: %w", ErrStorage, err)
-	}
-	for _, s := range tx.strikes {
-		c.drive(s.door, s.unlocked)
-	}
-	c.notify()
-	return nil
+	c.driveLocked(door, unlocked)
 }
 
-func (c *Controller) drive(door string, unlocked bool) {
+// driveEgress releases a strike for egress unless the caller already did
+// (releaseEarly).
+func (c *Controller) driveEgress(door string) {
+	c.driveMu.Lock()
+	defer c.driveMu.Unlock()
+	if c.early[door] == 0 {
+		c.driveLocked(door, true)
+	}
+}
+
+func (c *Controller) driveLocked(door string, unlocked bool) {
 	if c.act == nil {
 		return
 	}
 	if err := c.act.SetStrike(door, unlocked); err != nil {
 		c.log.Error("drive strike", "door", door, "unlocked", unlocked, "err", err)
+	}
+}
+
+// releaseEarly releases a door's strike for egress from the caller's
+// goroutine, before the egress input reaches the Run goroutine, so that
+// egress never waits behind a commit in progress (a stalled SD card). The
+// input's own step follows and logs it; endEarly marks it handled. It
+// reports false once Run has stopped: then nothing would relock the door.
+func (c *Controller) releaseEarly(door string) bool {
+	c.driveMu.Lock()
+	defer c.driveMu.Unlock()
+	if c.stopped {
+		return false
+	}
+	c.early[door]++
+	c.driveLocked(door, true)
+	return true
+}
+
+// endEarly marks an early release handled, on the Run goroutine once the
+// input's step is done. If the input made no step (it was refused as bad
+// input) the door's state is still locked: the relay follows it.
+func (c *Controller) endEarly(door string) {
+	c.driveMu.Lock()
+	defer c.driveMu.Unlock()
+	if c.early[door]--; c.early[door] > 0 {
+		return
+	}
+	delete(c.early, door)
+	if d, ok := c.st.doors[door]; ok && !d.rt.unlocked {
+		c.driveLocked(door, false)
+	}
+}
+
+// doEgress runs an egress input: the release first, then fn on the Run
+// goroutine. Once released, the input is delivered whatever ctx says, so
+// that its step logs the release and relocks on time.
+func (c *Controller) doEgress(ctx context.Context, door string, fn func(now time.Time)) error {
+	if !c.releaseEarly(door) {
+		return ErrStopped
+	}
+	r := request{fn: func(now time.Time) { defer c.endEarly(door); fn(now) }, reply: make(chan struct{})}
+	select {
+	case c.reqs <- r:
+	case <-c.done:
+		return ErrStopped // Run locked every door on its way out
+	}
+	select {
+	case <-r.reply:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -179,161 +242,40 @@ func (c *Controller) Log() EventLog { return c.store }
 // Config returns the configuration the controller runs.
 func (c *Controller) Config() Config { return c.cfg }
 
-// Tap presents card at the named door's reader. An entry read is granted,
-// denied or pending; an exit read is always granted (egress is never
-// blocked). If the audit event cannot be committed the door stays locked and
-// the read is denied with ReasonStorageFailure.
-func (c *Controller) Tap(ctx context.Context, door, reader, card string) (Result, error) {
-	var res Result
-	var err error
-	derr := c.do(ctx, func(now time.Time) {
-		var tx *txn
-		res, tx, err = c.st.tap(now, door, reader, card)
-		if err != nil {
-			return
+// exitReader reports whether reader at door faces out.
+func (c *Controller) exitReader(door, reader string) bool {
+	for _, d := range c.cfg.Doors {
+		if d.Name == door {
+			return slices.ContainsFunc(d.Readers, func(r ReaderConfig) bool { return r.Name == reader && r.Direction == Exit })
 		}
-		if cerr := c.commitAndApply(tx); cerr != nil {
-			res = Result{Decision: Denied, Reason: ReasonStorageFailure, Person: res.Person, Visit: res.Visit}
-			if tx.egress {
-				res.Decision = Granted // commitAndApply released the strike anyway
-			}
-			return
+	}
+	return false
+}
+
+// Watch returns a channel that receives a value after commits: at least one
+// after any number of commits since the last receive, never blocking the
+// controller. Adapters use it to learn of new events (the MQTT outbox)
+// without polling. stop releases the channel.
+func (c *Controller) Watch() (ch <-chan struct{}, stop func()) {
+	w := make(chan struct{}, 1)
+	c.watchMu.Lock()
+	c.watchers = append(c.watchers, w)
+	c.watchMu.Unlock()
+	return w, func() {
+		c.watchMu.Lock()
+		defer c.watchMu.Unlock()
+		c.watchers = slices.DeleteFunc(c.watchers, func(x chan struct{}) bool { return x == w })
+	}
+}
+
+// notify wakes the watchers after a commit.
+func (c *Controller) notify() {
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
+	for _, w := range c.watchers {
+		select {
+		case w <- struct{}{}:
+		default: // already signalled
 		}
-		res.Seq = tx.resultSeq
-	})
-	return res, errors.Join(derr, err)
-}
-
-// SetContact reports the door contact: open or closed.
-func (c *Controller) SetContact(ctx context.Context, door string, open bool) error {
-	return c.run(ctx, func(now time.Time) (*txn, error) { return c.st.contact(now, door, open) })
-}
-
-// RequestExit reports a press of the door's request-to-exit button. It always
-// releases the strike: egress is never blocked.
-func (c *Controller) RequestExit(ctx context.Context, door string) error {
-	return c.run(ctx, func(now time.Time) (*txn, error) { return c.st.rex(now, door) })
-}
-
-// SetLockdown puts a door in lockdown (only egress works) or releases it.
-func (c *Controller) SetLockdown(ctx context.Context, door, actor string, on bool) error {
-	return c.run(ctx, func(now time.Time) (*txn, error) { return c.st.lockdown(now, door, actor, on) })
-}
-
-// AddPerson registers a person.
-func (c *Controller) AddPerson(ctx context.Context, p Person, actor string) error {
-	return c.run(ctx, func(now time.Time) (*txn, error) { return c.st.addPerson(now, p, actor) })
-}
-
-// AssignCard binds a card to a person.
-func (c *Controller) AssignCard(ctx context.Context, card, person, actor string) error {
-	return c.run(ctx, func(now time.Time) (*txn, error) { return c.st.assignCard(now, card, person, actor) })
-}
-
-// RevokeCard revokes a card; it is denied from then on.
-func (c *Controller) RevokeCard(ctx context.Context, card, actor string) error {
-	return c.run(ctx, func(now time.Time) (*txn, error) { return c.st.revokeCard(now, card, actor) })
-}
-
-// SubmitVisit is SOP step 1: admin staff enter the visitor's form.
-func (c *Controller) SubmitVisit(ctx context.Context, f VisitForm, by string) (Visit, error) {
-	var v Visit
-	err := c.run(ctx, func(now time.Time) (*txn, error) {
-		tx, err := c.st.submit(now, f, by)
-		if err == nil {
-			v = tx.change.Visits[0]
-		}
-		return tx, err
-	})
-	return v.clone(), err
-}
-
-// Step takes a workflow step on a visit: check, approve, reject, return-id,
-// report, order-archive or archive. note is the rejection reason or the work
-// report.
-func (c *Controller) Step(ctx context.Context, visit string, a Action, by, note string) (Visit, error) {
-	var v Visit
-	err := c.run(ctx, func(now time.Time) (*txn, error) {
-		tx, err := c.st.step(now, visit, a, by, note)
-		if err == nil {
-			v = tx.change.Visits[0]
-		}
-		return tx, err
-	})
-	return v.clone(), err
-}
-
-// run executes a state method on the Run goroutine and commits what it
-// returns.
-func (c *Controller) run(ctx context.Context, fn func(now time.Time) (*txn, error)) error {
-	var err error
-	derr := c.do(ctx, func(now time.Time) {
-		var tx *txn
-		if tx, err = fn(now); err == nil {
-			err = c.commitAndApply(tx)
-		}
-	})
-	return errors.Join(derr, err)
-}
-
-// Person returns the person with the given id.
-func (c *Controller) Person(ctx context.Context, id string) (Person, error) {
-	var p Person
-	var err error
-	derr := c.do(ctx, func(time.Time) { p, err = c.st.person(id) })
-	return p, errors.Join(derr, err)
-}
-
-// People lists everyone, ordered by id.
-func (c *Controller) People(ctx context.Context) ([]Person, error) {
-	var ps []Person
-	err := c.do(ctx, func(time.Time) { ps = c.st.personList() })
-	return ps, err
-}
-
-// Cards lists every card, ordered by id.
-func (c *Controller) Cards(ctx context.Context) ([]Card, error) {
-	var cs []Card
-	err := c.do(ctx, func(time.Time) { cs = c.st.cardList() })
-	return cs, err
-}
-
-// Visit returns one visit.
-func (c *Controller) Visit(ctx context.Context, id string) (Visit, error) {
-	var v Visit
-	var err error
-	derr := c.do(ctx, func(time.Time) { v, err = c.st.visit(id) })
-	return v, errors.Join(derr, err)
-}
-
-// Visits lists visits, ordered by id; a non-empty state filters.
-func (c *Controller) Visits(ctx context.Context, state VisitState) ([]Visit, error) {
-	var vs []Visit
-	err := c.do(ctx, func(time.Time) { vs = c.st.visitList(state) })
-	return vs, err
-}
-
-// Status is a snapshot of the doors, alarms and occupancy.
-func (c *Controller) Status(ctx context.Context) (Status, error) {
-	var s Status
-	err := c.do(ctx, func(now time.Time) { s = c.st.status(now) })
-	return s, err
-}
-
-// Status is what `pintuctl status` shows.
-type Status struct {
-	Site         string       `json:"site"`
-	Time         time.Time    `json:"time"`
-	ClockTrusted bool         `json:"clock_trusted"`
-	Doors        []DoorStatus `json:"doors"`
-	Alarms       []Alarm      `json:"alarms"`
-	Inside       []Occupant   `json:"inside"`
-}
-
-// DoorStatus is one door's state.
-type DoorStatus struct {
-	Name     string `json:"name"`
-	Lock     string `json:"lock"`    // locked or unlocked
-	Contact  string `json:"contact"` // open or closed
-	Lockdown bool   `json:"lockdown,omitempty"`
+	}
 }

@@ -13,15 +13,34 @@
 // request on a channel and wait for the answer, so the order of inputs is the
 // order of decisions.
 //
-// Every input that changes something becomes a [Change]: audit events plus the
-// records they touch. The change is committed through the [Store] before it is
-// applied in memory and before any relay moves; when the commit fails the
-// change is dropped and an entry read is denied with [ReasonStorageFailure].
+// Every input is one step (see step.go): a pure function of the state, the
+// input and the time computes the audit events and records to commit (a
+// [Change]) and the runtime values the state takes after it. The run loop
+// commits the change through the [Store], and only then applies the step
+// and drives the relays; egress (an exit read, the REX button) releases the
+// strike first. When a commit fails, commitFailed decides what still
+// happens: locks are driven, an egress release stands, an entry read is
+// denied with [ReasonStorageFailure], and the storage_failure alarm is
+// raised.
+//
+// The files follow the concerns: access.go the access rule and pairing,
+// door.go the door machine and lockdown, occupancy.go who is inside,
+// alarms.go the alarm set, timers.go what time alone does, records.go and
+// people.go, keys.go, workflow.go the records and the SOP, remote.go signed
+// commands, actor.go who acts, step.go and commit.go the step and its
+// commit, controller.go the run loop, inputs.go and queries.go the methods.
 //
 // # Caveats
 //
 // Occupancy is only as good as the taps: a person who leaves without badging
 // out (tailgating the door) stays "inside" until an admin records the exit.
-// Alarms other than occupancy alarms are runtime state and are re-derived after
-// a restart from occupancy and the visit windows.
+//
+// Alarms and lockdown are durable; the lock, contact and pending reads are
+// not: after a restart the door starts locked and closed, and an alarm whose
+// cause ended while pintud was down ends when the input next reports (a
+// contact reporting closed clears forced_open and held_open).
+//
+// A REX press says nobody's name, so it ends every escort read at its door.
+//
+// The remote command rate limiter is charged per attempt, committed or not.
 package controller

@@ -24,7 +24,11 @@ const (
 	EventDoorClose     EventType = "door_close"
 	EventAlarmRaised   EventType = "alarm_raised"
 	EventAlarmCleared  EventType = "alarm_cleared"
+	EventAlarmAcked    EventType = "alarm_acknowledged"
 	EventPersonAdded   EventType = "person_added"
+	EventPersonUpdated EventType = "person_updated" // Detail says what changed
+	EventPersonOff     EventType = "person_disabled"
+	EventPersonOn      EventType = "person_enabled"
 	EventCardAssigned  EventType = "card_assigned"
 	EventCardRevoked   EventType = "card_revoked"
 	EventVisitStep     EventType = "visit_step" // an SOP step; Detail names the action

@@ -54,6 +54,11 @@ type Snapshot struct {
 	// Commands are the remote commands decided on and not yet forgotten:
 	// the persistent replay cache.
 	Commands []CommandRecord
+	// Alarms are the listed alarms: active, or cleared and awaiting an
+	// acknowledgement.
+	Alarms []Alarm
+	// Doors are the doors' durable states (lockdown).
+	Doors []DoorRecord
 	// Last is the newest stored event (zero Seq when the log is empty).
 	Last Event
 }
@@ -72,11 +77,18 @@ type Change struct {
 	// are ids whose time has passed, to drop. Commands apply before Forget.
 	Commands []CommandRecord
 	Forget   []string
+	// Alarms are alarms raised or changed (upserted by ID); AlarmsGone are
+	// alarm IDs no longer listed. Alarms apply before AlarmsGone.
+	Alarms     []Alarm
+	AlarmsGone []string
+	// Doors are door records created or updated (by Name).
+	Doors []DoorRecord
 }
 
-// Actuator drives a door's strike. Implementations are hardware adapters; the
-// controller calls it only after the change that explains the move is
-// committed.
+// Actuator drives a door's strike. Implementations are hardware adapters. The
+// controller releases a strike for entry only after the change that explains
+// it is committed; egress releases come first and are logged after. Calls
+// are serialised by the controller.
 type Actuator interface {
 	// SetStrike releases (unlocked=true) or locks the named door's strike.
 	SetStrike(door string, unlocked bool) error

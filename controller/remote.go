@@ -1,11 +1,8 @@
 package controller
 
 import (
-	"cmp"
-	"context"
 	"crypto/ed25519"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -91,160 +88,66 @@ type RemoteResult struct {
 	Seq      uint64 `json:"seq,omitempty"` // the remote_command audit event
 }
 
-// remoteState is the part of the state that remote commands use.
-type remoteState struct {
-	keys     map[string]Key
-	seen     map[string]time.Time // replay cache: command id -> until
-	verifier *remote.Verifier
-	tx       *txn // the txn of the command being verified; nil otherwise
+// stepReplay is the verifier's replay cache during one step: it reads the
+// state's cache through the step and records what it remembers in the
+// step, so that it is committed with the audit event, or dropped with it.
+type stepReplay struct{ st *step }
+
+func (r stepReplay) Seen(id string) bool {
+	until, ok := r.st.seenUntil(id)
+	return ok && !r.st.now.After(until)
 }
 
-func (s *state) loadRemote(snap Snapshot) error {
-	s.remote.keys = make(map[string]Key, len(snap.Keys))
-	for _, k := range snap.Keys {
-		s.remote.keys[k.ID] = k
+func (r stepReplay) Remember(id string, until time.Time) {
+	if old, ok := r.st.seenUntil(id); ok && old.After(until) {
+		until = old
 	}
-	s.remote.seen = make(map[string]time.Time, len(snap.Commands))
-	for _, c := range snap.Commands {
-		s.remote.seen[c.ID] = c.Until
+	if r.st.remember == nil {
+		r.st.remember = map[string]time.Time{}
 	}
-	v, err := remote.NewVerifier(remote.VerifierOptions{
-		Keys:   s.lookupKey,
-		Replay: txReplay{s},
-		ClockTrusted: func() bool {
-			return s.remote.tx != nil && s.remote.tx.trusted
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("remote commands: %w", err)
-	}
-	s.remote.verifier = v
-	return nil
+	r.st.remember[id] = until.UTC()
+	delete(r.st.forget, id)
 }
 
 // lookupKey answers the verifier: the role is checked now, not only when the
-// key was added, so a coordinator who loses the role loses remote unlock.
-func (s *state) lookupKey(id string) (ed25519.PublicKey, string, bool, bool) {
-	k, ok := s.remote.keys[id]
+// key was added, so a coordinator who loses the role loses remote unlock; a
+// disabled person's keys are unknown.
+func (st *step) lookupKey(id string) (ed25519.PublicKey, string, bool, bool) {
+	k, ok := st.key(id)
 	if !ok || k.Revoked {
 		return nil, "", false, false
 	}
-	p, ok := s.people[k.PersonID]
+	p, ok := st.person(k.PersonID)
+	if ok && p.Disabled {
+		return nil, "", false, false
+	}
 	return ed25519.PublicKey(slices.Clone(k.Public)), k.PersonID, ok && !p.IsVisitor() && p.Has(RoleCoordinator), true
 }
 
-// txReplay is the verifier's replay cache: the state's, written through the
-// current txn so that it is committed with the audit event (and rolled back
-// with it).
-type txReplay struct{ s *state }
-
-func (r txReplay) Seen(id string) bool {
-	until, ok := r.s.remote.seen[id]
-	return ok && (r.s.remote.tx == nil || !r.s.remote.tx.now.After(until))
-}
-
-func (r txReplay) Remember(id string, until time.Time) {
-	tx := r.s.remote.tx
-	if tx == nil {
-		return // only called from Check, inside a txn
-	}
-	seen := r.s.remote.seen
-	old, had := seen[id]
-	if had && old.After(until) {
-		until = old
-	}
-	seen[id] = until.UTC()
-	tx.change.Commands = append(tx.change.Commands, CommandRecord{ID: id, Until: until.UTC()})
-	tx.undo = append(tx.undo, func() {
-		if had {
-			seen[id] = old
-		} else {
-			delete(seen, id)
-		}
+// verifier is a remote command verifier that reads and writes through st.
+func (st *step) verifier() *remote.Verifier {
+	v, err := remote.NewVerifier(remote.VerifierOptions{
+		Keys:         st.lookupKey,
+		Replay:       stepReplay{st},
+		Limiter:      st.s.limiter,
+		ClockTrusted: func() bool { return st.trusted },
 	})
+	if err != nil {
+		panic(fmt.Sprintf("controller: remote verifier: %v", err)) // every option is set
+	}
+	return v
 }
 
 // forgetCommands drops replay records whose time has passed.
-func (s *state) forgetCommands(tx *txn) {
-	seen := s.remote.seen
-	var gone []string
-	for id, until := range seen {
-		if tx.now.After(until) {
-			gone = append(gone, id)
+func (st *step) forgetCommands() {
+	for id, until := range st.s.seen {
+		if st.now.After(until) {
+			if st.forget == nil {
+				st.forget = map[string]bool{}
+			}
+			st.forget[id] = true
 		}
 	}
-	if len(gone) == 0 {
-		return
-	}
-	slices.Sort(gone)
-	old := make(map[string]time.Time, len(gone))
-	for _, id := range gone {
-		old[id] = seen[id]
-		delete(seen, id)
-	}
-	tx.change.Forget = append(tx.change.Forget, gone...)
-	tx.undo = append(tx.undo, func() { maps.Copy(seen, old) })
-}
-
-func (s *state) putKey(tx *txn, k Key) {
-	old, had := s.remote.keys[k.ID]
-	s.remote.keys[k.ID] = k
-	tx.change.Keys = append(tx.change.Keys, k)
-	tx.undo = append(tx.undo, func() {
-		if had {
-			s.remote.keys[k.ID] = old
-		} else {
-			delete(s.remote.keys, k.ID)
-		}
-	})
-}
-
-func (s *state) addKey(now time.Time, person string, pub []byte, actor string) (*txn, error) {
-	if len(pub) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("%w: public key is %d bytes, want %d", ErrInvalid, len(pub), ed25519.PublicKeySize)
-	}
-	p, err := s.person(person)
-	if err != nil {
-		return nil, err
-	}
-	if !p.Has(RoleCoordinator) {
-		return nil, fmt.Errorf("%w: %q is not a coordinator; only coordinators sign remote commands", ErrWrongRole, person)
-	}
-	id := remote.KeyID(ed25519.PublicKey(pub))
-	if k, ok := s.remote.keys[id]; ok {
-		if k.Revoked {
-			return nil, fmt.Errorf("%w: key %s was revoked; generate a new one", ErrExists, id)
-		}
-		return nil, fmt.Errorf("%w: key %s belongs to %q", ErrExists, id, k.PersonID)
-	}
-	tx := s.begin(now)
-	s.putKey(tx, Key{ID: id, PersonID: person, Public: slices.Clone(pub), AddedAt: now.UTC()})
-	s.emit(tx, Event{Type: EventKeyAdded, Person: person, Actor: actor, Detail: id})
-	return tx, nil
-}
-
-func (s *state) revokeKey(now time.Time, id, actor string) (*txn, error) {
-	k, ok := s.remote.keys[id]
-	if !ok {
-		return nil, fmt.Errorf("%w: unknown key %q", ErrNotFound, id)
-	}
-	if k.Revoked {
-		return nil, fmt.Errorf("%w: key %s is already revoked", ErrInvalid, id)
-	}
-	tx := s.begin(now)
-	k.Public = slices.Clone(k.Public)
-	k.Revoked, k.RevokedAt = true, now.UTC()
-	s.putKey(tx, k)
-	s.emit(tx, Event{Type: EventKeyRevoked, Person: k.PersonID, Actor: actor, Detail: id})
-	return tx, nil
-}
-
-func (s *state) keyList() []Key {
-	ks := slices.SortedFunc(maps.Values(s.remote.keys), func(a, b Key) int { return cmp.Compare(a.ID, b.ID) })
-	for i := range ks {
-		ks[i].Public = slices.Clone(ks[i].Public)
-	}
-	return ks
 }
 
 // maxDetail bounds the audit detail of a remote command: parse errors quote
@@ -254,27 +157,26 @@ const maxDetail = 400
 // remoteCommand decides on a signed command and, if it is accepted, executes
 // it. Every call, whatever the payload, yields exactly one remote_command
 // event, before the events of what the command does.
-func (s *state) remoteCommand(now time.Time, in RemoteInput) (RemoteResult, *txn) {
-	tx := s.begin(now)
-	s.housekeep(tx)
-	s.forgetCommands(tx)
-	cmd, res := s.checkRemote(tx, in)
-	var d *door
+func (s *state) remoteCommand(now time.Time, in RemoteInput) (RemoteResult, *step) {
+	st := s.begin(now)
+	st.housekeep()
+	st.forgetCommands()
+	cmd, res := st.checkRemote(in)
 	var v Visit
 	if res.Accepted {
-		d, v, res = s.preconditions(cmd, res, tx.now)
+		v, res = st.preconditions(cmd, res)
 	}
-	s.recordRemote(tx, cmd, &res, in.Via)
+	st.recordRemote(cmd, &res, in.Via)
 	if res.Accepted {
-		s.execRemote(tx, d, cmd, v, res.Person)
+		st.execRemote(cmd, v, res.Person)
 	}
-	return res, tx
+	return res, st
 }
 
 // checkRemote parses and verifies in. A command for another door, or
 // retained, is refused before verification, so that it does not consume the
 // command id.
-func (s *state) checkRemote(tx *txn, in RemoteInput) (remote.Command, RemoteResult) {
+func (st *step) checkRemote(in RemoteInput) (remote.Command, RemoteResult) {
 	if c, _, err := remote.Parse(in.Payload); err == nil {
 		res := RemoteResult{ID: c.ID, Door: c.Door, Action: string(c.Action)}
 		switch {
@@ -285,16 +187,14 @@ func (s *state) checkRemote(tx *txn, in RemoteInput) (remote.Command, RemoteResu
 			res.Reason, res.Detail = string(ReasonWrongDoor), fmt.Sprintf("sent to door %q for door %q", in.Door, c.Door)
 			return c, res
 		}
-		if _, ok := s.doors[c.Door]; !ok {
+		if _, ok := st.s.doors[c.Door]; !ok {
 			res.Reason, res.Detail = string(ReasonUnknownDoor), fmt.Sprintf("no door %q here", c.Door)
 			return c, res
 		}
 	} else if in.Retained {
 		return remote.Command{}, RemoteResult{Door: in.Door, Reason: string(ReasonRetained), Detail: "retained commands are never executed"}
 	}
-	s.remote.tx = tx
-	c, v := s.remote.verifier.CheckPayload(tx.now, in.Payload)
-	s.remote.tx = nil
+	c, v := st.verifier().CheckPayload(st.now, in.Payload)
 	res := RemoteResult{ID: c.ID, Door: c.Door, Action: string(c.Action), Person: v.Person, Detail: v.Detail, Reason: string(v.Reason), Accepted: v.Accepted()}
 	if res.Door == "" {
 		res.Door = in.Door
@@ -304,25 +204,25 @@ func (s *state) checkRemote(tx *txn, in RemoteInput) (remote.Command, RemoteResu
 
 // preconditions are what the door's state must allow for an authentic
 // command to be executed.
-func (s *state) preconditions(cmd remote.Command, res RemoteResult, now time.Time) (*door, Visit, RemoteResult) {
-	deny := func(r Reason, format string, args ...any) (*door, Visit, RemoteResult) {
+func (st *step) preconditions(cmd remote.Command, res RemoteResult) (Visit, RemoteResult) {
+	deny := func(r Reason, format string, args ...any) (Visit, RemoteResult) {
 		res.Accepted, res.Reason, res.Detail = false, string(r), fmt.Sprintf(format, args...)
-		return nil, Visit{}, res
+		return Visit{}, res
 	}
-	d, ok := s.doors[cmd.Door]
-	if !ok {
+	now := st.now
+	if _, ok := st.s.doors[cmd.Door]; !ok {
 		return deny(ReasonUnknownDoor, "no door %q here", cmd.Door)
 	}
 	if cmd.Action != remote.ActionUnlock {
-		return d, Visit{}, res
+		return Visit{}, res
 	}
-	if d.lockdown {
-		return deny(ReasonLockdown, "door %s is locked down; release the lockdown first", d.cfg.Name)
+	if st.peek(cmd.Door).lockdown {
+		return deny(ReasonLockdown, "door %s is locked down; release the lockdown first", cmd.Door)
 	}
 	if cmd.Visit == "" {
-		return d, Visit{}, res
+		return Visit{}, res
 	}
-	v, ok := s.visits[cmd.Visit]
+	v, ok := st.visit(cmd.Visit)
 	switch {
 	case !ok:
 		return deny(ReasonUnknownVisit, "no visit %q", cmd.Visit)
@@ -331,14 +231,17 @@ func (s *state) preconditions(cmd remote.Command, res RemoteResult, now time.Tim
 	case now.Before(v.From) || !now.Before(v.Until):
 		return deny(ReasonOutsideWindow, "visit %s is from %s until %s", v.ID, v.From.UTC().Format(time.RFC3339), v.Until.UTC().Format(time.RFC3339))
 	}
-	if _, in := s.inside[v.VisitorID]; in {
+	if p, ok := st.person(v.VisitorID); ok && p.Disabled {
+		return deny(ReasonRevoked, "visitor %s is disabled", v.VisitorID)
+	}
+	if _, in := st.occupant(v.VisitorID); in {
 		return deny(ReasonAlreadyInside, "visitor %s is already inside", v.VisitorID)
 	}
-	return d, v, res
+	return v, res
 }
 
 // recordRemote emits the remote_command event that explains what follows.
-func (s *state) recordRemote(tx *txn, cmd remote.Command, res *RemoteResult, via string) {
+func (st *step) recordRemote(cmd remote.Command, res *RemoteResult, via string) {
 	var b strings.Builder
 	if res.ID != "" {
 		fmt.Fprintf(&b, "command %s", res.ID)
@@ -371,61 +274,52 @@ func (s *state) recordRemote(tx *txn, cmd remote.Command, res *RemoteResult, via
 	if !res.Accepted {
 		dec = Denied
 	}
-	tx.result = s.emit(tx, Event{Type: EventRemoteCommand, Door: res.Door, Person: res.Person, Actor: res.Person,
+	st.emit(Event{Type: EventRemoteCommand, Door: res.Door, Person: res.Person, Actor: res.Person,
 		Visit: cmd.Visit, Decision: dec, Reason: Reason(res.Reason), Detail: detail})
+	st.result = len(st.change.Events) - 1
 }
 
 // execRemote does what an accepted command asks.
-func (s *state) execRemote(tx *txn, d *door, cmd remote.Command, v Visit, person string) {
+func (st *step) execRemote(cmd remote.Command, v Visit, person string) {
 	why := "remote " + string(cmd.Action) + " by " + person
 	switch cmd.Action {
 	case remote.ActionUnlock:
-		s.unlock(tx, d, cmd.Duration)
+		st.unlock(cmd.Door, cmd.Duration)
 		if v.ID != "" {
-			s.remoteVisitor(tx, d, v)
+			st.remoteVisitor(cmd.Door, v)
 		}
 	case remote.ActionLock:
-		s.relock(tx, d, why)
+		st.relock(cmd.Door, why)
 	case remote.ActionLockdown:
-		if !d.lockdown {
-			d.lockdown = true
-			s.emit(tx, Event{Type: EventLockdown, Door: d.cfg.Name, Actor: person, Detail: why})
-			s.relock(tx, d, "lockdown")
-			d.waiting = nil
-		}
+		st.setLockdown(cmd.Door, true, person, why)
 	case remote.ActionReleaseLockdown:
-		if d.lockdown {
-			d.lockdown = false
-			s.emit(tx, Event{Type: EventLockdownClear, Door: d.cfg.Name, Actor: person, Detail: why})
-		}
+		st.setLockdown(cmd.Door, false, person, why)
 	}
 }
 
 // remoteVisitor treats a remote unlock for a visit like the visitor's own
-// read: the visitor is recorded inside only when an escort badges within the
-// escort window, before or after.
-func (s *state) remoteVisitor(tx *txn, d *door, v Visit) {
-	keep := tx.result // the remote_command event stays the result
-	defer func() { tx.result = keep }()
-	ve := Event{Door: d.cfg.Name, Reader: "remote", Person: v.VisitorID, Visit: v.ID}
-	for j := len(d.recent) - 1; j >= 0; j-- {
-		t := d.recent[j]
-		if s.escortFor(v, t.person, t.canEscort) {
-			d.recent = slices.Delete(d.recent, j, j+1)
-			s.grantVisitor(tx, d, ve, v, t.person, true)
-			return
-		}
+// read: the visitor is recorded inside only with an escort (and a second,
+// on a two-person door) reading within the escort window, before or after.
+func (st *step) remoteVisitor(name string, v Visit) {
+	w := waiter{person: v.VisitorID, reader: "remote", visit: v.ID, at: st.now,
+		ref: fmt.Sprintf("remote command #%d", st.change.Events[st.result].Seq)}
+	if g, ok, _ := st.groupFor(name, v); ok {
+		st.grantVisitor(name, w, v, g, w.ref+"; ", false)
+		st.consume(name, g.esc.seq)
+		return
 	}
-	d.waiting = slices.DeleteFunc(d.waiting, func(w waiter) bool { return w.person == v.VisitorID })
-	d.waiting = append(d.waiting, waiter{kind: waitEscort, person: v.VisitorID, reader: "remote", visit: v.ID, at: tx.now})
-	s.decide(tx, ve, Pending, ReasonWaitingForEscort)
+	st.dropReadsOf(v.VisitorID, "", "superseded by a remote unlock")
+	d := st.door(name)
+	d.waiting = append(d.waiting, w)
+	st.emit(Event{Type: EventAccess, Door: name, Reader: "remote", Person: v.VisitorID, Visit: v.ID,
+		Decision: Pending, Reason: ReasonWaitingForEscort, Detail: w.ref})
 }
 
 // codeCommand executes a command from an integration that mapped a code to
 // a person; it is audited like a signed command.
-func (s *state) codeCommand(now time.Time, in CodeInput) (RemoteResult, *txn) {
-	tx := s.begin(now)
-	s.housekeep(tx)
+func (s *state) codeCommand(now time.Time, in CodeInput) (RemoteResult, *step) {
+	st := s.begin(now)
+	st.housekeep()
 	cmd := remote.Command{Door: in.Door, Action: in.Action}
 	res := RemoteResult{Door: in.Door, Action: string(in.Action), Person: in.Person}
 	if in.Action == remote.ActionUnlock {
@@ -433,117 +327,25 @@ func (s *state) codeCommand(now time.Time, in CodeInput) (RemoteResult, *txn) {
 			cmd.Duration = d.cfg.Unlock
 		}
 	}
-	p, known := s.people[in.Person]
+	p, known := st.person(in.Person)
 	switch {
 	case in.RateLimited:
 		res.Reason, res.Detail = string(remote.ReasonRateLimited), "too many attempts; wait a minute"
 	case in.Person == "" || !known:
 		res.Person, res.Reason, res.Detail = "", string(ReasonBadCode), "the code matches no coordinator"
-	case p.IsVisitor() || !p.Has(RoleCoordinator):
+	case p.IsVisitor() || !p.Has(RoleCoordinator) || p.Disabled:
 		res.Reason, res.Detail = string(remote.ReasonNotCoordinator), fmt.Sprintf("%s is not a coordinator", in.Person)
 	case in.Action != remote.ActionUnlock && in.Action != remote.ActionLock:
 		res.Reason, res.Detail = string(remote.ReasonMalformed), fmt.Sprintf("action %q not allowed here", in.Action)
 	default:
 		res.Accepted = true
 	}
-	var d *door
 	if res.Accepted {
-		d, _, res = s.preconditions(cmd, res, tx.now)
+		_, res = st.preconditions(cmd, res)
 	}
-	s.recordRemote(tx, cmd, &res, in.Via)
+	st.recordRemote(cmd, &res, in.Via)
 	if res.Accepted {
-		s.execRemote(tx, d, cmd, Visit{}, res.Person)
+		st.execRemote(cmd, Visit{}, res.Person)
 	}
-	return res, tx
-}
-
-// Remote decides on a signed remote command and executes it if it is
-// accepted. Every command, accepted or refused, however malformed, is
-// recorded in one remote_command audit event before any relay moves. A
-// refusal is not an error; an error means the controller is not running.
-func (c *Controller) Remote(ctx context.Context, in RemoteInput) (RemoteResult, error) {
-	return c.remoteRun(ctx, func(now time.Time) (RemoteResult, *txn) { return c.st.remoteCommand(now, in) })
-}
-
-// CodeCommand executes an unlock or lock from an integration that cannot
-// sign (the Home Assistant lock entity), for the person its code maps to.
-// It is audited like a signed command.
-func (c *Controller) CodeCommand(ctx context.Context, in CodeInput) (RemoteResult, error) {
-	return c.remoteRun(ctx, func(now time.Time) (RemoteResult, *txn) { return c.st.codeCommand(now, in) })
-}
-
-func (c *Controller) remoteRun(ctx context.Context, fn func(now time.Time) (RemoteResult, *txn)) (RemoteResult, error) {
-	var res RemoteResult
-	err := c.do(ctx, func(now time.Time) {
-		var tx *txn
-		res, tx = fn(now)
-		if err := c.commitAndApply(tx); err != nil {
-			res.Accepted, res.Reason, res.Detail, res.Seq = false, string(ReasonStorageFailure), "the audit log could not be written; nothing done", 0
-			return
-		}
-		res.Seq = tx.resultSeq
-	})
-	return res, err
-}
-
-// AddKey registers a coordinator's public key for remote commands.
-func (c *Controller) AddKey(ctx context.Context, person string, pub []byte, actor string) (Key, error) {
-	var k Key
-	err := c.run(ctx, func(now time.Time) (*txn, error) {
-		tx, err := c.st.addKey(now, person, pub, actor)
-		if err == nil {
-			k = tx.change.Keys[0]
-		}
-		return tx, err
-	})
-	return k, err
-}
-
-// RevokeKey revokes a remote command key; commands it signs are refused
-// unknown_key from then on.
-func (c *Controller) RevokeKey(ctx context.Context, id, actor string) (Key, error) {
-	var k Key
-	err := c.run(ctx, func(now time.Time) (*txn, error) {
-		tx, err := c.st.revokeKey(now, id, actor)
-		if err == nil {
-			k = tx.change.Keys[0]
-		}
-		return tx, err
-	})
-	return k, err
-}
-
-// Keys lists the remote command keys, revoked ones too, ordered by id.
-func (c *Controller) Keys(ctx context.Context) ([]Key, error) {
-	var ks []Key
-	err := c.do(ctx, func(time.Time) { ks = c.st.keyList() })
-	return ks, err
-}
-
-// Watch returns a channel that receives a value after commits: at least one
-// after any number of commits since the last receive, never blocking the
-// controller. Adapters use it to learn of new events (the MQTT outbox)
-// without polling. stop releases the channel.
-func (c *Controller) Watch() (ch <-chan struct{}, stop func()) {
-	w := make(chan struct{}, 1)
-	c.watchMu.Lock()
-	c.watchers = append(c.watchers, w)
-	c.watchMu.Unlock()
-	return w, func() {
-		c.watchMu.Lock()
-		defer c.watchMu.Unlock()
-		c.watchers = slices.DeleteFunc(c.watchers, func(x chan struct{}) bool { return x == w })
-	}
-}
-
-// notify wakes the watchers after a commit.
-func (c *Controller) notify() {
-	c.watchMu.Lock()
-	defer c.watchMu.Unlock()
-	for _, w := range c.watchers {
-		select {
-		case w <- struct{}{}:
-		default: // already signalled
-		}
-	}
+	return res, st
 }

@@ -24,9 +24,10 @@ func pubOf(k ed25519.PrivateKey) []byte { return k.Public().(ed25519.PublicKey) 
 func remoteRig(t *testing.T) *rig {
 	r := newRig(t)
 	r.staff()
-	r.must(r.s.addKey(r.now, "citra", pubOf(testKey("citra")), "test"))
+	st, _, err := r.s.addKey(r.now, "citra", pubOf(testKey("citra")), "test")
+	r.must(st, err)
 	k := Key{ID: remote.KeyID(pubOf(testKey("oki"))), PersonID: "oki", Public: pubOf(testKey("oki")), AddedAt: r.now}
-	r.s.remote.keys[k.ID] = k
+	r.s.rec.(*memRecords).keys[k.ID] = k
 	return r
 }
 
@@ -53,12 +54,14 @@ func (r *rig) sign(c remote.Command, key string) []byte {
 
 func (r *rig) remote(in RemoteInput) RemoteResult {
 	r.t.Helper()
-	before := len(r.log)
-	res, tx := r.s.remoteCommand(r.now, in)
-	r.commit(tx)
-	res.Seq = tx.resultSeq
+	before := len(r.log())
+	res, st := r.s.remoteCommand(r.now, in)
+	if err := r.commit(st); err != nil {
+		r.t.Fatal(err)
+	}
+	res.Seq = st.resultSeq()
 	n := 0
-	for _, e := range r.log[before:] {
+	for _, e := range r.log()[before:] {
 		if e.Type == EventRemoteCommand {
 			n++
 			if string(e.Reason) != res.Reason || (e.Decision == Granted) != res.Accepted || e.Person != res.Person {
@@ -116,16 +119,19 @@ func TestRemoteRefusals(t *testing.T) {
 		{name: "unknown door", in: func(r *rig) RemoteInput {
 			return RemoteInput{Payload: r.sign(remote.Command{Door: "basement"}, "citra")}
 		}, want: "unknown_door"},
-		{name: "unlock in lockdown", setup: func(r *rig) { r.must(r.s.lockdown(r.now, "server-room", "citra", true)) },
+		{name: "unlock in lockdown", setup: func(r *rig) { r.lockdown(true, "citra") },
 			in: func(r *rig) RemoteInput { return RemoteInput{Payload: r.sign(remote.Command{}, "citra")} }, want: "lockdown"},
 		{name: "revoked key", setup: func(r *rig) {
-			r.must(r.s.revokeKey(r.now, remote.KeyID(pubOf(testKey("citra"))), "test"))
+			st, _, err := r.s.revokeKey(r.now, remote.KeyID(pubOf(testKey("citra"))), "test")
+			r.must(st, err)
 		}, in: func(r *rig) RemoteInput { return RemoteInput{Payload: r.sign(remote.Command{}, "citra")} }, want: "unknown_key"},
 		{name: "unknown visit", in: func(r *rig) RemoteInput {
 			return RemoteInput{Payload: r.sign(remote.Command{Visit: "V9999"}, "citra")}
 		}, want: "unknown_visit"},
 		{name: "visit not approved", setup: func(r *rig) {
-			r.must(r.s.submit(r.now, VisitForm{VisitorID: "vina", Purpose: "x"}, "adi"))
+			if _, err := r.submit(VisitForm{VisitorID: "vina", Purpose: "x"}, "adi"); err != nil {
+				r.t.Fatal(err)
+			}
 		}, in: func(r *rig) RemoteInput { return RemoteInput{Payload: r.sign(remote.Command{Visit: "V0001"}, "citra")} }, want: "not_approved"},
 		{name: "visit outside window", setup: func(r *rig) {
 			r.approvedVisit("")
@@ -142,7 +148,7 @@ func TestRemoteRefusals(t *testing.T) {
 			if res.Accepted || res.Reason != tt.want {
 				t.Errorf("Remote = %+v, want refused %s", res, tt.want)
 			}
-			if r.strike["server-room"] {
+			if r.strike() {
 				t.Error("strike released by a refused command")
 			}
 			r.verify()
@@ -165,23 +171,24 @@ func TestRemoteActions(t *testing.T) {
 	if !res.Accepted || res.Person != "citra" || res.Seq == 0 {
 		t.Fatalf("Remote(unlock) = %+v, want accepted by citra with a seq", res)
 	}
-	if !r.strike["server-room"] {
+	if !r.strike() {
 		t.Fatal("strike not released by an accepted unlock")
 	}
 	// The remote_command event comes before the unlock it explains.
-	n := len(r.log)
-	if r.log[n-2].Type != EventRemoteCommand || r.log[n-1].Type != EventUnlock || r.log[n-1].Detail != "10s" {
-		t.Errorf("last events = %s, %s (%s); want remote_command, unlock 10s", r.log[n-2].Type, r.log[n-1].Type, r.log[n-1].Detail)
+	l := r.log()
+	n := len(l)
+	if l[n-2].Type != EventRemoteCommand || l[n-1].Type != EventUnlock || l[n-1].Detail != "10s" {
+		t.Errorf("last events = %s, %s (%s); want remote_command, unlock 10s", l[n-2].Type, l[n-1].Type, l[n-1].Detail)
 	}
 	if got := r.remote(RemoteInput{Payload: unlock}); got.Reason != "replayed" {
 		t.Errorf("Remote(same unlock again) = %+v, want replayed", got)
 	}
 	r.advance(time.Second)
-	if got := r.remote(RemoteInput{Payload: r.sign(remote.Command{Action: remote.ActionLock}, "citra")}); !got.Accepted || r.strike["server-room"] {
-		t.Errorf("Remote(lock) = %+v, strike %v; want accepted and locked", got, r.strike["server-room"])
+	if got := r.remote(RemoteInput{Payload: r.sign(remote.Command{Action: remote.ActionLock}, "citra")}); !got.Accepted || r.strike() {
+		t.Errorf("Remote(lock) = %+v, strike %v; want accepted and locked", got, r.strike())
 	}
 	r.advance(time.Second)
-	if got := r.remote(RemoteInput{Payload: r.sign(remote.Command{Action: remote.ActionLockdown}, "citra")}); !got.Accepted || !r.s.doors["server-room"].lockdown {
+	if got := r.remote(RemoteInput{Payload: r.sign(remote.Command{Action: remote.ActionLockdown}, "citra")}); !got.Accepted || !r.s.doors["server-room"].rt.lockdown {
 		t.Errorf("Remote(lockdown) = %+v; want accepted and lockdown on", got)
 	}
 	if got := r.tap("entry", "oki"); got.Reason != ReasonLockdown {
@@ -191,17 +198,17 @@ func TestRemoteActions(t *testing.T) {
 		t.Errorf("exit in lockdown = %+v, want granted (egress always works)", got)
 	}
 	r.advance(10 * time.Second)
-	if got := r.remote(RemoteInput{Payload: r.sign(remote.Command{Action: remote.ActionReleaseLockdown}, "citra")}); !got.Accepted || r.s.doors["server-room"].lockdown {
+	if got := r.remote(RemoteInput{Payload: r.sign(remote.Command{Action: remote.ActionReleaseLockdown}, "citra")}); !got.Accepted || r.s.doors["server-room"].rt.lockdown {
 		t.Errorf("Remote(release-lockdown) = %+v; want accepted and lockdown off", got)
 	}
 	if got := r.tap("entry", "oki"); got.Decision != Granted {
 		t.Errorf("staff tap after release = %+v, want granted", got)
 	}
 	// The replay cache forgets once a command can no longer be valid.
-	if _, ok := r.s.remote.seen[res.ID]; ok {
+	if _, ok := r.s.seen[res.ID]; ok {
 		r.advance(remote.MaxLifetime)
 		r.remote(RemoteInput{Payload: []byte("x")})
-		if _, ok := r.s.remote.seen[res.ID]; ok {
+		if _, ok := r.s.seen[res.ID]; ok {
 			t.Errorf("replay record %s kept after its time", res.ID)
 		}
 	}
@@ -212,13 +219,12 @@ func TestRemoteActions(t *testing.T) {
 // is no longer a coordinator cannot use it.
 func TestRemoteRoleCheckedAtVerification(t *testing.T) {
 	r := remoteRig(t)
-	p := r.s.people["citra"]
-	p.Roles = []Role{RoleOfficer}
-	r.s.people["citra"] = p
+	st, _, err := r.s.updatePerson(r.now, "citra", PersonUpdate{Roles: []Role{RoleOfficer}}, "test")
+	r.must(st, err)
 	if got := r.remote(RemoteInput{Payload: r.sign(remote.Command{}, "citra")}); got.Reason != "not_coordinator" || got.Person != "citra" {
 		t.Errorf("Remote by a former coordinator = %+v, want not_coordinator naming citra", got)
 	}
-	if _, err := r.s.addKey(r.now, "oki", pubOf(testKey("oki2")), "test"); !isErr(err, ErrWrongRole) {
+	if _, _, err := r.s.addKey(r.now, "oki", pubOf(testKey("oki2")), "test"); !isErr(err, ErrWrongRole) {
 		t.Errorf("addKey(officer) = %v, want ErrWrongRole", err)
 	}
 }
@@ -228,7 +234,7 @@ func TestRemoteVisit(t *testing.T) {
 		r := remoteRig(t)
 		v := r.approvedVisit("")
 		res := r.remote(RemoteInput{Payload: r.sign(remote.Command{Visit: v}, "citra")})
-		if !res.Accepted || !r.strike["server-room"] {
+		if !res.Accepted || !r.strike() {
 			t.Fatalf("Remote(unlock for visit) = %+v, want accepted and released", res)
 		}
 		if r.inside("vina") {
@@ -236,8 +242,8 @@ func TestRemoteVisit(t *testing.T) {
 		}
 		r.advance(10 * time.Second)
 		r.tap("entry", "oki")
-		if !r.inside("vina") || r.visitState(v) != StateInside || r.s.visits[v].EscortedBy != "oki" {
-			t.Errorf("after escort: inside %v, state %s, escort %q; want inside, inside, oki", r.inside("vina"), r.visitState(v), r.s.visits[v].EscortedBy)
+		if !r.inside("vina") || r.visitState(v) != StateInside || r.visit(v).EscortedBy != "oki" {
+			t.Errorf("after escort: inside %v, state %s, escort %q; want inside, inside, oki", r.inside("vina"), r.visitState(v), r.visit(v).EscortedBy)
 		}
 		r.verify()
 	})
@@ -259,9 +265,9 @@ func TestRemoteVisit(t *testing.T) {
 		if r.inside("vina") || r.visitState(v) != StateApproved {
 			t.Errorf("visitor inside %v, visit %s; want not inside, approved", r.inside("vina"), r.visitState(v))
 		}
-		last := r.log[len(r.log)-1]
+		last := r.last()
 		found := false
-		for _, e := range r.log {
+		for _, e := range r.log() {
 			if e.Type == EventAccess && e.Person == "vina" && e.Reason == ReasonEscortRequired {
 				found = true
 			}
@@ -278,13 +284,13 @@ func TestCodeCommand(t *testing.T) {
 		person string
 		want   string
 	}{{"", "bad_code"}, {"nobody", "bad_code"}, {"oki", "not_coordinator"}, {"citra", ""}} {
-		res, tx := r.s.codeCommand(r.now, CodeInput{Door: "server-room", Person: tt.person, Action: remote.ActionUnlock, Via: "home_assistant"})
-		r.commit(tx)
+		res, st := r.s.codeCommand(r.now, CodeInput{Door: "server-room", Person: tt.person, Action: remote.ActionUnlock, Via: "home_assistant"})
+		r.commit(st)
 		if res.Reason != tt.want || res.Accepted != (tt.want == "") {
 			t.Errorf("codeCommand(%q) = %+v, want reason %q", tt.person, res, tt.want)
 		}
 	}
-	if !r.strike["server-room"] {
+	if !r.strike() {
 		t.Error("strike not released by an accepted code unlock")
 	}
 }

@@ -3,18 +3,156 @@ package controller
 import (
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
 
-// rig drives the state directly with explicit times, committing every txn to
-// an in-test log, so domain tests need no goroutine and no clock.
+// logStore is a Store for the domain's own tests (memstore would import
+// this package): it keeps every committed change and folds them into a
+// snapshot for a restart, and can be made to fail.
+type logStore struct {
+	mu      sync.Mutex
+	changes []Change
+	events  []Event
+	fail    error
+	commits int
+}
+
+func (s *logStore) Load() (Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	people, cards, visits, inside := map[string]Person{}, map[string]Card{}, map[string]Visit{}, map[string]Occupant{}
+	keys, cmds, alarms, doors := map[string]Key{}, map[string]CommandRecord{}, map[string]Alarm{}, map[string]DoorRecord{}
+	for _, c := range s.changes {
+		for _, p := range c.People {
+			people[p.ID] = p
+		}
+		for _, x := range c.Cards {
+			cards[x.ID] = x
+		}
+		for _, v := range c.Visits {
+			visits[v.ID] = v
+		}
+		for _, o := range c.Enter {
+			inside[o.Person] = o
+		}
+		for _, id := range c.Leave {
+			delete(inside, id)
+		}
+		for _, k := range c.Keys {
+			keys[k.ID] = k
+		}
+		for _, r := range c.Commands {
+			cmds[r.ID] = r
+		}
+		for _, id := range c.Forget {
+			delete(cmds, id)
+		}
+		for _, a := range c.Alarms {
+			alarms[a.ID] = a
+		}
+		for _, id := range c.AlarmsGone {
+			delete(alarms, id)
+		}
+		for _, d := range c.Doors {
+			doors[d.Name] = d
+		}
+	}
+	snap := Snapshot{}
+	for _, p := range people {
+		snap.People = append(snap.People, p)
+	}
+	for _, x := range cards {
+		snap.Cards = append(snap.Cards, x)
+	}
+	for _, v := range visits {
+		snap.Visits = append(snap.Visits, v)
+	}
+	for _, o := range inside {
+		snap.Inside = append(snap.Inside, o)
+	}
+	for _, k := range keys {
+		snap.Keys = append(snap.Keys, k)
+	}
+	for _, r := range cmds {
+		snap.Commands = append(snap.Commands, r)
+	}
+	for _, a := range alarms {
+		snap.Alarms = append(snap.Alarms, a)
+	}
+	for _, d := range doors {
+		snap.Doors = append(snap.Doors, d)
+	}
+	if n := len(s.events); n > 0 {
+		snap.Last = s.events[n-1]
+	}
+	return snap, nil
+}
+
+func (s *logStore) Commit(c Change) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commits++
+	if s.fail != nil {
+		return s.fail
+	}
+	if len(c.Events) > 0 && c.Events[0].Seq != uint64(len(s.events))+1 {
+		return errors.New("logStore: seq gap")
+	}
+	s.changes = append(s.changes, c)
+	s.events = append(s.events, c.Events...)
+	return nil
+}
+
+func (s *logStore) Events(q EventQuery, fn func(Event) error) error {
+	s.mu.Lock()
+	evs := slices.Clone(s.events)
+	s.mu.Unlock()
+	for _, e := range evs {
+		if q.Match(e) {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// strikes is a fake Actuator: the last write per door (true = unlocked).
+type strikes struct {
+	mu   sync.Mutex
+	last map[string]bool
+	n    int
+}
+
+func (s *strikes) SetStrike(door string, unlocked bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last = map[string]bool{}
+	}
+	s.last[door] = unlocked
+	s.n++
+	return nil
+}
+
+func (s *strikes) get(door string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last[door]
+}
+
+// rig drives a Controller's steps from the test goroutine, standing in for
+// Run, with explicit times: domain tests need no goroutine and no clock,
+// and go through the same process (commit, apply, failure) as pintud.
 type rig struct {
-	t      *testing.T
-	s      *state
-	now    time.Time
-	log    []Event
-	strike map[string]bool // last strike write per door: true = unlocked
+	t     *testing.T
+	c     *Controller
+	s     *state
+	store *logStore
+	act   *strikes
+	now   time.Time
 }
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
@@ -25,28 +163,31 @@ func newRig(t *testing.T, mod ...func(*Config)) *rig {
 	for _, m := range mod {
 		m(&cfg)
 	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	s, err := newState(cfg, Snapshot{})
+	return rigWith(t, cfg, &logStore{}, t0)
+}
+
+func rigWith(t *testing.T, cfg Config, store *logStore, now time.Time) *rig {
+	t.Helper()
+	r := &rig{t: t, store: store, act: &strikes{}, now: now}
+	c, err := New(cfg, store, r.act, Options{Now: func() time.Time { return r.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, s: s, now: t0, strike: map[string]bool{}}
-	r.commit(s.start(r.now))
+	r.c, r.s = c, c.st
+	r.commit(c.st.start(r.now))
 	return r
 }
 
-func (r *rig) commit(tx *txn) {
+// log is every committed event.
+func (r *rig) log() []Event {
+	r.store.mu.Lock()
+	defer r.store.mu.Unlock()
+	return slices.Clone(r.store.events)
+}
+
+func (r *rig) commit(st *step) error {
 	r.t.Helper()
-	if tx == nil {
-		return
-	}
-	r.s.seal(tx)
-	r.log = append(r.log, tx.change.Events...)
-	for _, st := range tx.strikes {
-		r.strike[st.door] = st.unlocked
-	}
+	return r.c.process(st)
 }
 
 func (r *rig) advance(d time.Duration) {
@@ -55,12 +196,14 @@ func (r *rig) advance(d time.Duration) {
 	r.commit(r.s.tick(r.now))
 }
 
-func (r *rig) must(tx *txn, err error) {
+func (r *rig) must(st *step, err error) {
 	r.t.Helper()
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.commit(tx)
+	if err := r.commit(st); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 func (r *rig) person(id string, roles ...Role) {
@@ -69,14 +212,27 @@ func (r *rig) person(id string, roles ...Role) {
 	r.must(r.s.assignCard(r.now, "card-"+id, id, "test"))
 }
 
+func (r *rig) tapAt(door, reader, person string) Result {
+	r.t.Helper()
+	res, st, err := r.s.tap(r.now, door, reader, "card-"+person)
+	if err != nil {
+		r.t.Fatalf("tap %s %s %s: %v", door, reader, person, err)
+	}
+	if err := r.commit(st); err != nil {
+		return Result{Decision: Denied, Reason: ReasonStorageFailure}
+	}
+	res.Seq = st.resultSeq()
+	return res
+}
+
 func (r *rig) tap(reader, person string) Result {
 	r.t.Helper()
-	res, tx, err := r.s.tap(r.now, "server-room", reader, "card-"+person)
-	if err != nil {
-		r.t.Fatalf("tap %s %s: %v", reader, person, err)
-	}
-	r.commit(tx)
-	return res
+	return r.tapAt("server-room", reader, person)
+}
+
+func (r *rig) rex() {
+	r.t.Helper()
+	r.must(r.s.rex(r.now, "server-room"))
 }
 
 func (r *rig) contact(open bool) {
@@ -84,13 +240,31 @@ func (r *rig) contact(open bool) {
 	r.must(r.s.contact(r.now, "server-room", open))
 }
 
+func (r *rig) lockdown(on bool, by string) {
+	r.t.Helper()
+	st, _, err := r.s.lockdown(r.now, "server-room", on, by)
+	r.must(st, err)
+}
+
 func (r *rig) step(visit string, a Action, by, note string) error {
 	r.t.Helper()
-	tx, err := r.s.step(r.now, visit, a, by, note)
+	st, _, err := r.s.step(r.now, visit, a, by, note)
 	if err == nil {
-		r.commit(tx)
+		r.commit(st)
 	}
 	return err
+}
+
+func (r *rig) submit(f VisitForm, by string) (string, error) {
+	r.t.Helper()
+	st, v, err := r.s.submit(r.now, f, by)
+	if err != nil {
+		return "", err
+	}
+	if err := r.commit(st); err != nil {
+		r.t.Fatal(err)
+	}
+	return v.ID, nil
 }
 
 // staff sets up the usual cast: admin, coordinator, head, officer, visitor.
@@ -105,42 +279,52 @@ func (r *rig) staff() {
 // approvedVisit walks a visit for vina through steps 1–3.
 func (r *rig) approvedVisit(escort string) string {
 	r.t.Helper()
-	tx, err := r.s.submit(r.now, VisitForm{VisitorID: "vina", Purpose: "replace disk", EscortID: escort}, "adi")
+	return r.approvedFor("vina", escort)
+}
+
+func (r *rig) approvedFor(visitor, escort string) string {
+	r.t.Helper()
+	id, err := r.submit(VisitForm{VisitorID: visitor, Purpose: "replace disk", EscortID: escort}, "adi")
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.commit(tx)
-	id := tx.change.Visits[0].ID
-	for _, st := range []struct {
-		a  Action
-		by string
-	}{{ActionCheck, "citra"}, {ActionApprove, "hasan"}} {
-		if err := r.step(id, st.a, st.by, ""); err != nil {
-			r.t.Fatal(err)
-		}
-	}
+	approved(r, id)
 	return id
 }
 
+// alarms lists the kinds of the active alarms.
 func (r *rig) alarms() []AlarmKind {
 	var ks []AlarmKind
-	for _, a := range r.s.status(r.now).Alarms {
-		ks = append(ks, a.Kind)
+	for _, a := range r.s.listAlarms() {
+		if a.Active {
+			ks = append(ks, a.Kind)
+		}
 	}
 	return ks
 }
 
 func (r *rig) hasAlarm(k AlarmKind) bool { return slices.Contains(r.alarms(), k) }
 
+// visit is the stored visit id.
+func (r *rig) visit(id string) Visit { v, _ := r.s.rec.Visit(id); return v }
+
 func (r *rig) inside(id string) bool { _, ok := r.s.inside[id]; return ok }
 
-func (r *rig) visitState(id string) VisitState { return r.s.visits[id].State }
+func (r *rig) visitState(id string) VisitState { v, _ := r.s.rec.Visit(id); return v.State }
+
+func (r *rig) strike() bool { return r.act.get("server-room") }
+
+// last is the last committed event.
+func (r *rig) last() Event {
+	l := r.log()
+	return l[len(l)-1]
+}
 
 // verify checks the rig's log is a valid hash chain.
 func (r *rig) verify() {
 	r.t.Helper()
 	var v Verifier
-	for _, e := range r.log {
+	for _, e := range r.log() {
 		if err := v.Next(e); err != nil {
 			r.t.Fatal(err)
 		}

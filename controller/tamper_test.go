@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -10,8 +11,8 @@ func TestTamper(t *testing.T) {
 	r.staff()
 	count := func(typ EventType) int {
 		n := 0
-		for _, e := range r.log {
-			if e.Type == typ && e.Detail == string(AlarmTamper) {
+		for _, e := range r.log() {
+			if e.Type == typ && strings.HasSuffix(e.Detail, " "+string(AlarmTamper)) {
 				if e.Door != "server-room" {
 					t.Errorf("%s event door = %q, want server-room", typ, e.Door)
 				}

@@ -40,6 +40,11 @@ type Person struct {
 	Roles []Role `json:"roles"`
 	Org   string `json:"org,omitempty"`
 	IDDoc string `json:"id_doc,omitempty"` // identity document (KTP, SIM, passport) shown at step 1
+	// Disabled people are refused at every reader (revoked), their remote
+	// keys stop verifying, and they take no SOP step; their records and
+	// visits stay.
+	Disabled   bool      `json:"disabled,omitempty"`
+	DisabledAt time.Time `json:"disabled_at,omitzero"`
 }
 
 // Has reports whether p holds role r.
@@ -197,30 +202,6 @@ const (
 	Exit  Direction = "exit"
 )
 
-// AlarmKind names an alarm.
-type AlarmKind string
-
-// The alarms.
-const (
-	AlarmVisitorUnescorted AlarmKind = "visitor_unescorted"
-	AlarmOverstay          AlarmKind = "overstay"
-	AlarmForcedOpen        AlarmKind = "forced_open"
-	AlarmHeldOpen          AlarmKind = "held_open"
-	AlarmClockUnsynced     AlarmKind = "clock_unsynced"
-	AlarmTamper            AlarmKind = "tamper"
-)
-
-// Alarm is an active alarm.
-type Alarm struct {
-	Kind   AlarmKind `json:"kind"`
-	Door   string    `json:"door,omitempty"`
-	Person string    `json:"person,omitempty"`
-	Visit  string    `json:"visit,omitempty"`
-	Since  time.Time `json:"since"`
-}
-
-func (a Alarm) key() string { return string(a.Kind) + "|" + a.Door + "|" + a.Person + "|" + a.Visit }
-
 // Occupant is someone recorded as inside the room.
 type Occupant struct {
 	Person string    `json:"person"`
@@ -228,6 +209,20 @@ type Occupant struct {
 	Since  time.Time `json:"since"`
 	Visit  string    `json:"visit,omitempty"`  // set for visitors
 	Escort string    `json:"escort,omitempty"` // the escort of a visitor
+	// Seq is the audit event of the read that put the person inside: their
+	// own granted read, or for an escort let in with a visitor, the escort's
+	// read that the visitor's grant names.
+	Seq uint64 `json:"seq,omitempty"`
+}
+
+// DoorRecord is the durable part of a door's state: what must survive a
+// restart. The rest (lock, contact, waiting reads) is rebuilt from the
+// hardware.
+type DoorRecord struct {
+	Name     string    `json:"name"`
+	Lockdown bool      `json:"lockdown"`
+	Since    time.Time `json:"since,omitzero"` // when lockdown last changed
+	By       string    `json:"by,omitempty"`   // who changed it
 }
 
 // Errors returned by the Controller's methods. A denial is not an error: it is
@@ -243,8 +238,12 @@ var (
 	ErrWrongState = errors.New("wrong visit state")
 	// ErrWrongRole is a workflow step by someone without that step's role.
 	ErrWrongRole = errors.New("role may not take this step")
-	// ErrSeparation is the submitter of a visit deciding on it.
+	// ErrSeparation is one person taking two SOP steps of one visit that
+	// the SOP gives to different people.
 	ErrSeparation = errors.New("separation of duties")
+	// ErrAlready is a request for what is already so: an alarm acknowledged
+	// twice, a door already in lockdown, a person already disabled.
+	ErrAlready = errors.New("already done")
 	// ErrStorage is a failed commit; nothing changed.
 	ErrStorage = errors.New("storage failure")
 	// ErrStopped is a request to a controller that is not running.

@@ -56,12 +56,9 @@ func ParseAction(s string) (Action, error) {
 	return "", fmt.Errorf("%w: unknown visit action %q (want check, approve, reject, return-id, report, order-archive or archive)", ErrInvalid, s)
 }
 
-// actor returns the person taking a step and checks they hold its role.
-func (s *state) actor(by string, a Action, st sopStep) (Person, error) {
-	if strings.TrimSpace(by) == "" {
-		return Person{}, fmt.Errorf("%w: who takes the step is missing (--by)", ErrInvalid)
-	}
-	p, err := s.person(by)
+// stepActor returns the person taking a step and checks they hold its role.
+func (s *state) stepActor(by string, a Action, st sopStep) (Person, error) {
+	p, err := s.actor(by)
 	if err != nil {
 		return Person{}, err
 	}
@@ -71,30 +68,33 @@ func (s *state) actor(by string, a Action, st sopStep) (Person, error) {
 	return p, nil
 }
 
-func rolesText(rs []Role) string {
-	ss := make([]string, len(rs))
-	for i, r := range rs {
-		ss[i] = string(r)
-	}
-	return strings.Join(ss, ",")
-}
+// separate lists, for a step, the earlier steps whose taker may not take
+// it: steps 1, 2 and 3 by three different people, steps 6 and 7 by two.
+var separate = map[int][]int{2: {1}, 3: {1, 2}, 7: {6}}
 
-// submit is step 1: admin staff record the visitor's form.
-func (s *state) submit(now time.Time, f VisitForm, by string) (*txn, error) {
-	st := workflow[ActionSubmit]
-	if _, err := s.actor(by, ActionSubmit, st); err != nil {
-		return nil, err
-	}
-	visitor, err := s.person(f.VisitorID)
+// submit is step 1: admin staff record the visitor's form. The window must
+// not end in the past nor be longer than the configured maximum.
+func (s *state) submit(now time.Time, f VisitForm, by string) (*step, Visit, error) {
+	sop := workflow[ActionSubmit]
+	p, err := s.stepActor(by, ActionSubmit, sop)
 	if err != nil {
-		return nil, err
+		return nil, Visit{}, err
+	}
+	by = p.ID
+	f.VisitorID = strings.TrimSpace(f.VisitorID)
+	visitor, ok := s.rec.Person(f.VisitorID)
+	if !ok {
+		return nil, Visit{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, f.VisitorID)
 	}
 	if !visitor.IsVisitor() {
-		return nil, fmt.Errorf("%w: person %q is not a visitor; staff with room access need no visit", ErrInvalid, visitor.ID)
+		return nil, Visit{}, fmt.Errorf("%w: person %q is not a visitor; staff with room access need no visit", ErrInvalid, visitor.ID)
+	}
+	if visitor.Disabled {
+		return nil, Visit{}, fmt.Errorf("%w: visitor %s is disabled", ErrInvalid, visitor.ID)
 	}
 	f.Purpose = strings.TrimSpace(f.Purpose)
 	if f.Purpose == "" {
-		return nil, fmt.Errorf("%w: purpose is empty", ErrInvalid)
+		return nil, Visit{}, fmt.Errorf("%w: purpose is empty", ErrInvalid)
 	}
 	if f.From.IsZero() {
 		f.From = now
@@ -103,83 +103,103 @@ func (s *state) submit(now time.Time, f VisitForm, by string) (*txn, error) {
 		f.Until = f.From.Add(2 * time.Hour)
 	}
 	f.From, f.Until = f.From.UTC(), f.Until.UTC()
-	if !f.Until.After(f.From) {
-		return nil, fmt.Errorf("%w: visit ends (%s) before it starts (%s)", ErrInvalid, f.Until.Format(time.RFC3339), f.From.Format(time.RFC3339))
+	switch {
+	case !f.Until.After(f.From):
+		return nil, Visit{}, fmt.Errorf("%w: visit ends (%s) before it starts (%s)", ErrInvalid, f.Until.Format(time.RFC3339), f.From.Format(time.RFC3339))
+	case !f.Until.After(now):
+		return nil, Visit{}, fmt.Errorf("%w: visit window ends (%s) in the past", ErrInvalid, f.Until.Format(time.RFC3339))
+	case f.Until.Sub(f.From) > s.cfg.MaxVisitWindow:
+		return nil, Visit{}, fmt.Errorf("%w: visit window of %s is longer than the %s allowed (sop.max_visit_window)", ErrInvalid, f.Until.Sub(f.From), s.cfg.MaxVisitWindow)
 	}
 	if f.EscortID != "" {
-		e, err := s.person(f.EscortID)
-		if err != nil {
-			return nil, fmt.Errorf("escort: %w", err)
+		e, ok := s.rec.Person(f.EscortID)
+		if !ok {
+			return nil, Visit{}, fmt.Errorf("escort: %w: unknown person %q", ErrNotFound, f.EscortID)
 		}
 		if !s.canEscort(e) {
-			return nil, fmt.Errorf("%w: %s (%s) may not escort visitors", ErrInvalid, e.ID, rolesText(e.Roles))
+			return nil, Visit{}, fmt.Errorf("%w: %s (%s) may not escort visitors", ErrInvalid, e.ID, rolesText(e.Roles))
 		}
 	}
-	tx := s.begin(now)
-	s.visitSeq++
+	st := s.begin(now)
+	st.visitSeq++
 	v := Visit{
-		ID: fmt.Sprintf("V%04d", s.visitSeq), VisitForm: f, Org: visitor.Org, IDDoc: visitor.IDDoc,
-		State: st.to, SubmittedBy: by,
-		Steps: []StepRecord{{Step: 1, Action: ActionSubmit, State: st.to, Actor: by, Started: now.UTC(), At: now.UTC(), Standard: s.cfg.StepStandards[0]}},
+		ID: fmt.Sprintf("V%04d", st.visitSeq), VisitForm: f, Org: visitor.Org, IDDoc: visitor.IDDoc,
+		State: sop.to, SubmittedBy: by,
+		Steps: []StepRecord{{Step: 1, Action: ActionSubmit, State: sop.to, Actor: by, Started: now.UTC(), At: now.UTC(), Standard: s.cfg.StepStandards[0]}},
 	}
-	s.putVisit(tx, v)
-	s.emit(tx, Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: by, Detail: string(ActionSubmit)})
-	return tx, nil
+	st.putVisit(v)
+	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: by, Detail: string(ActionSubmit)})
+	return st, v, nil
 }
 
 // step takes a workflow step on a visit, after checking the state, the role
 // and separation of duties, in that order.
-func (s *state) step(now time.Time, id string, a Action, by, note string) (*txn, error) {
-	st, ok := workflow[a]
+func (s *state) step(now time.Time, id string, a Action, by, note string) (*step, Visit, error) {
+	sop, ok := workflow[a]
 	if !ok || a == ActionSubmit {
 		_, err := ParseAction(string(a))
-		return nil, err
+		return nil, Visit{}, err
 	}
-	v, err := s.visit(id)
-	if err != nil {
-		return nil, err
+	v, ok := s.rec.Visit(id)
+	if !ok {
+		return nil, Visit{}, fmt.Errorf("%w: unknown visit %q", ErrNotFound, id)
 	}
-	if !slices.Contains(st.from, v.State) {
-		return nil, fmt.Errorf("%w: visit %s is %s; %s (SOP step %d) needs it %s", ErrWrongState, v.ID, v.State, a, st.step, joinStates(st.from))
+	v = v.clone()
+	if !slices.Contains(sop.from, v.State) {
+		return nil, Visit{}, fmt.Errorf("%w: visit %s is %s; %s (SOP step %d) needs it %s", ErrWrongState, v.ID, v.State, a, sop.step, joinStates(sop.from))
 	}
 	if a == ActionReturnID && v.IDReturned {
-		return nil, fmt.Errorf("%w: visit %s: the visitor's ID was already returned", ErrWrongState, v.ID)
+		return nil, Visit{}, fmt.Errorf("%w: visit %s: the visitor's ID was already returned", ErrWrongState, v.ID)
 	}
 	if a == ActionReport && !v.IDReturned {
-		return nil, fmt.Errorf("%w: visit %s: step 5 is not done: the admin must return the visitor's ID first (return-id)", ErrWrongState, v.ID)
+		return nil, Visit{}, fmt.Errorf("%w: visit %s: step 5 is not done: the admin must return the visitor's ID first (return-id)", ErrWrongState, v.ID)
 	}
-	if _, err := s.actor(by, a, st); err != nil {
-		return nil, err
+	p, err := s.stepActor(by, a, sop)
+	if err != nil {
+		return nil, Visit{}, err
 	}
-	if st.step == 3 && by == v.SubmittedBy {
-		return nil, fmt.Errorf("%w: %s submitted visit %s and may not also %s it", ErrSeparation, by, v.ID, a)
+	by = p.ID
+	for _, n := range separate[sop.step] {
+		if prev, ok := v.Step(n); ok && prev.Actor == by {
+			return nil, Visit{}, fmt.Errorf("%w: %s took step %d (%s) of visit %s and may not also %s it: SOP steps %s are for different people",
+				ErrSeparation, by, n, prev.Action, v.ID, a, separationText(sop.step))
+		}
 	}
 	note = strings.TrimSpace(note)
-	if st.note != "" && note == "" {
-		return nil, fmt.Errorf("%w: %s needs a %s", ErrInvalid, a, st.note)
+	if sop.note != "" && note == "" {
+		return nil, Visit{}, fmt.Errorf("%w: %s needs a %s", ErrInvalid, a, sop.note)
 	}
-	tx := s.begin(now)
+	st := s.begin(now)
 	if a == ActionReturnID {
 		// The admin's record of the exit stands even if the visitor never
 		// badged out; leave moves the visit to exited.
-		s.leave(tx, v.VisitorID, by)
-		v = s.visits[v.ID].clone()
+		st.leave(v.VisitorID, by)
+		nv, _ := st.visit(v.ID)
+		v = nv.clone()
 		v.IDReturned = true
 	}
 	started := v.Steps[len(v.Steps)-1].At
 	if a == ActionReturnID {
 		started = v.ExitedAt
 	}
-	v.State = st.to
-	v.Steps = append(v.Steps, StepRecord{Step: st.step, Action: a, State: st.to, Actor: by,
-		Started: started, At: now.UTC(), Standard: s.cfg.StepStandards[st.step-1], Note: note})
-	s.putVisit(tx, v)
+	v.State = sop.to
+	v.Steps = append(v.Steps, StepRecord{Step: sop.step, Action: a, State: sop.to, Actor: by,
+		Started: started, At: now.UTC(), Standard: s.cfg.StepStandards[sop.step-1], Note: note})
+	st.putVisit(v)
 	detail := string(a)
 	if note != "" {
 		detail += ": " + note
 	}
-	s.emit(tx, Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: by, Detail: detail})
-	return tx, nil
+	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: by, Detail: detail})
+	return st, v, nil
+}
+
+// separationText names the steps that go to different people with step n.
+func separationText(n int) string {
+	if n <= 3 {
+		return "1, 2 and 3"
+	}
+	return "6 and 7"
 }
 
 func joinStates(ss []VisitState) string {

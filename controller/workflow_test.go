@@ -48,7 +48,7 @@ func TestWorkflowWholeVisit(t *testing.T) {
 			t.Fatalf("after %s state = %s, want %s", st.a, got, st.want)
 		}
 	}
-	v := r.s.visits[id]
+	v := r.visit(id)
 	var got []int
 	for _, s := range v.Steps {
 		got = append(got, s.Step)
@@ -123,24 +123,22 @@ func TestWorkflowRefusals(t *testing.T) {
 			r := newRig(t)
 			r.staff()
 			r.person("boss", RoleAdmin, RoleHead) // may submit and approve, but not the same visit
-			tx, err := r.s.submit(r.now, VisitForm{VisitorID: "vina", Purpose: "audit"}, "boss")
+			id, err := r.submit(VisitForm{VisitorID: "vina", Purpose: "audit"}, "boss")
 			if err != nil {
 				t.Fatal(err)
 			}
-			r.commit(tx)
-			id := tx.change.Visits[0].ID
 			if tt.setup != nil {
 				tt.setup(r, id)
 			}
-			before, n := r.s.visits[id].clone(), len(r.log)
+			before, n := r.visit(id).clone(), len(r.log())
 			err = r.step(id, tt.a, tt.by, tt.note)
 			if !isErr(err, tt.want) {
 				t.Fatalf("step(%s by %q) = %v, want %v", tt.a, tt.by, err, tt.want)
 			}
-			if len(r.log) != n {
-				t.Errorf("refused step wrote %d events", len(r.log)-n)
+			if got := len(r.log()); got != n {
+				t.Errorf("refused step wrote %d events", got-n)
 			}
-			if after := r.s.visits[id]; after.State != before.State || len(after.Steps) != len(before.Steps) {
+			if after := r.visit(id); after.State != before.State || len(after.Steps) != len(before.Steps) {
 				t.Errorf("refused step changed the visit: %s/%d steps, was %s/%d", after.State, len(after.Steps), before.State, len(before.Steps))
 			}
 		})
@@ -204,9 +202,10 @@ func archiveOrdered(r *rig, id string) {
 func TestRejectEndsVisit(t *testing.T) {
 	r := newRig(t)
 	r.staff()
-	tx, err := r.s.submit(r.now, VisitForm{VisitorID: "vina", Purpose: "audit"}, "adi")
-	r.must(tx, err)
-	id := tx.change.Visits[0].ID
+	id, err := r.submit(VisitForm{VisitorID: "vina", Purpose: "audit"}, "adi")
+	if err != nil {
+		t.Fatal(err)
+	}
 	checked(r, id)
 	if err := r.step(id, ActionReject, "hasan", "no work order"); err != nil {
 		t.Fatal(err)
@@ -218,7 +217,7 @@ func TestRejectEndsVisit(t *testing.T) {
 	if got := r.tap("entry", "vina"); got.Reason != ReasonNotApproved {
 		t.Fatalf("tap on rejected visit = %+v, want not_approved", got)
 	}
-	s3, _ := r.s.visits[id].Step(3)
+	s3, _ := r.visit(id).Step(3)
 	if s3.Note != "no work order" || s3.Actor != "hasan" {
 		t.Errorf("step 3 = %+v, want the rejection reason and hasan", s3)
 	}
@@ -236,7 +235,7 @@ func TestReturnIDRecordsExit(t *testing.T) {
 	if err := r.step(id, ActionReturnID, "adi", ""); err != nil {
 		t.Fatal(err)
 	}
-	v := r.s.visits[id]
+	v := r.visit(id)
 	if v.State != StateExited || !v.IDReturned || r.inside("vina") {
 		t.Fatalf("after return-id: state %s id returned %v inside %v; want exited, true, false", v.State, v.IDReturned, r.inside("vina"))
 	}
@@ -265,11 +264,11 @@ func TestSubmitRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t)
 			r.staff()
-			n := len(r.log)
-			if _, err := r.s.submit(r.now, tt.form, tt.by); !isErr(err, tt.want) {
+			n := len(r.log())
+			if _, _, err := r.s.submit(r.now, tt.form, tt.by); !isErr(err, tt.want) {
 				t.Fatalf("submit = %v, want %v", err, tt.want)
 			}
-			if len(r.log) != n || len(r.s.visits) != 0 || r.s.visitSeq != 0 {
+			if len(r.log()) != n || len(r.s.rec.Visits()) != 0 || r.s.visitSeq != 0 {
 				t.Fatalf("refused submit changed state")
 			}
 		})
@@ -279,9 +278,11 @@ func TestSubmitRefusals(t *testing.T) {
 func TestSubmitDefaults(t *testing.T) {
 	r := newRig(t)
 	r.staff()
-	tx, err := r.s.submit(r.now, VisitForm{VisitorID: "vina", Purpose: "x"}, "adi")
-	r.must(tx, err)
-	v := tx.change.Visits[0]
+	id, err := r.submit(VisitForm{VisitorID: "vina", Purpose: "x"}, "adi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := r.visit(id)
 	if !v.From.Equal(t0) || !v.Until.Equal(t0.Add(2*time.Hour)) || v.ID != "V0001" || v.State != StateSubmitted {
 		t.Fatalf("visit = %s %s..%s %s, want V0001 %s..%s submitted", v.ID, v.From, v.Until, v.State, t0, t0.Add(2*time.Hour))
 	}

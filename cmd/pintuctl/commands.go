@@ -34,6 +34,27 @@ var commands = []*command{
 		setup:    personAdd,
 	},
 	{
+		name:     "person update",
+		synopsis: "--id ID [--name NAME] [--role ROLE[,ROLE...]] [--org ORG] [--id-doc TEXT]",
+		short:    "change a person's name, roles, organisation or identity document; only the flags given",
+		required: []string{"id"},
+		setup:    personUpdate,
+	},
+	{
+		name:     "person disable",
+		synopsis: "--id ID",
+		short:    "disable a person: their cards are refused, their remote keys stop working, they take no SOP step",
+		required: []string{"id"},
+		setup:    personDisable(true),
+	},
+	{
+		name:     "person enable",
+		synopsis: "--id ID",
+		short:    "enable a disabled person again",
+		required: []string{"id"},
+		setup:    personDisable(false),
+	},
+	{
 		name:  "person list",
 		short: "list everyone, by id",
 		setup: noFlags((*cli).personList),
@@ -81,6 +102,33 @@ var commands = []*command{
 	},
 	cmdVisitDossier,
 	{
+		name:  "alarm list",
+		short: "list the alarms: active ones, and those whose cause is gone but that wait for an acknowledgement",
+		setup: noFlags((*cli).alarmList),
+	},
+	{
+		name:     "alarm ack",
+		synopsis: "ALARM-ID --by ID [--note TEXT]",
+		short:    "acknowledge an alarm (coordinator or head); it leaves the list once its cause is gone",
+		args:     []string{"ALARM-ID"},
+		required: []string{"by"},
+		setup:    alarmAck,
+	},
+	{
+		name:     "door lockdown",
+		synopsis: "[--door DOOR] --by ID",
+		short:    "lock a door down, every door without --door (coordinator or head): only egress opens it, until released",
+		required: []string{"by"},
+		setup:    doorLockdown(true),
+	},
+	{
+		name:     "door release",
+		synopsis: "[--door DOOR] --by ID",
+		short:    "release a lockdown, of every door without --door (coordinator or head)",
+		required: []string{"by"},
+		setup:    doorLockdown(false),
+	},
+	{
 		name:     "sim tap",
 		synopsis: "--door DOOR --reader READER --card CARD",
 		short:    "simulated hardware: present a card at a reader",
@@ -101,6 +149,14 @@ var commands = []*command{
 		short:    "simulated hardware: press a door's request-to-exit button",
 		required: []string{"door"},
 		setup:    simRex,
+	},
+	{
+		name:     "sim tamper",
+		synopsis: "--door DOOR open|close",
+		short:    "simulated hardware: open or close a door's enclosure (its tamper switch)",
+		args:     []string{"open|close"},
+		required: []string{"door"},
+		setup:    simTamper,
 	},
 	{
 		name:     "events",
@@ -283,7 +339,7 @@ func (c *cli) status(ctx context.Context, _ []string) error {
 		for _, d := range st.Doors {
 			lockdown := c.tr("no")
 			if d.Lockdown {
-				lockdown = c.tr("yes")
+				lockdown = fmt.Sprintf(c.tr("yes, by %s since %s"), d.LockdownBy, c.when(d.LockdownSince))
 			}
 			tw.row(d.Name, c.tr(d.Lock), c.tr(d.Contact), lockdown)
 		}
@@ -294,9 +350,16 @@ func (c *cli) status(ctx context.Context, _ []string) error {
 			fmt.Fprintf(tw, "%s: %s\n", c.tr("Alarms"), c.tr("none"))
 		} else {
 			fmt.Fprintf(tw, "%s:\n", c.tr("Alarms"))
-			tw.row(c.tr("ALARM"), c.tr("DOOR"), c.tr("PERSON"), c.tr("VISIT"), c.tr("SINCE"))
+			tw.row("ID", c.tr("ALARM"), c.tr("DOOR"), c.tr("PERSON"), c.tr("VISIT"), c.tr("SINCE"), c.tr("ACKNOWLEDGED"))
 			for _, a := range st.Alarms {
-				tw.row(c.tr(string(a.Kind)), dash(a.Door), who(names, a.Person), dash(a.Visit), c.when(a.Since))
+				tw.row(a.ID, c.tr(string(a.Kind)), dash(a.Door), who(names, a.Person), dash(a.Visit), c.when(a.Since), c.ackWord(a))
+			}
+		}
+		if len(st.AwaitingAck) > 0 {
+			fmt.Fprintf(tw, "\n%s:\n", c.tr("Cause gone, awaiting acknowledgement (pintuctl alarm ack)"))
+			tw.row("ID", c.tr("ALARM"), c.tr("DOOR"), c.tr("PERSON"), c.tr("VISIT"), c.tr("SINCE"), c.tr("ENDED"))
+			for _, a := range st.AwaitingAck {
+				tw.row(a.ID, c.tr(string(a.Kind)), dash(a.Door), who(names, a.Person), dash(a.Visit), c.when(a.Since), c.when(a.ClearedAt))
 			}
 		}
 		tw.Flush()
@@ -305,18 +368,177 @@ func (c *cli) status(ctx context.Context, _ []string) error {
 		if len(st.Inside) == 0 {
 			fmt.Fprintf(tw, "%s: %s\n", c.tr("Inside"), c.tr("nobody"))
 		} else {
+			// An escort is shown with the visits they brought in.
+			escorting := map[string][]string{}
+			for _, o := range st.Inside {
+				if o.Visit != "" && o.Escort != "" {
+					escorting[o.Escort] = append(escorting[o.Escort], o.Visit)
+				}
+			}
 			fmt.Fprintf(tw, "%s:\n", c.tr("Inside"))
 			tw.row(c.tr("PERSON"), c.tr("VISIT"), c.tr("ESCORT"), c.tr("DOOR"), c.tr("SINCE"))
 			for _, o := range st.Inside {
 				escort := c.tr("alone (staff)")
-				if o.Visit != "" {
+				switch {
+				case o.Visit != "":
 					escort = who(names, o.Escort)
+				case len(escorting[o.Person]) > 0:
+					escort = fmt.Sprintf(c.tr("escort of %s"), strings.Join(escorting[o.Person], ", "))
 				}
 				tw.row(who(names, o.Person), dash(o.Visit), escort, o.Door, c.when(o.Since))
 			}
 		}
 		return tw.Flush()
 	})
+}
+
+// ackWord says where an alarm stands with its acknowledgement.
+func (c *cli) ackWord(a controller.Alarm) string {
+	switch {
+	case a.Acked():
+		return fmt.Sprintf(c.tr("by %s"), a.AckedBy)
+	case a.NeedsAck:
+		return c.tr("not yet")
+	}
+	return c.tr("not needed")
+}
+
+func (c *cli) alarmList(ctx context.Context, _ []string) error {
+	raw, err := c.client().call(ctx, http.MethodGet, "/v1/alarms", nil, nil)
+	if err != nil {
+		return err
+	}
+	return output(c, raw, func(as []controller.Alarm) error {
+		if len(as) == 0 {
+			_, err := fmt.Fprintln(c.stdout, c.tr("no alarms"))
+			return err
+		}
+		names := c.names(ctx)
+		tw := newTable(c.stdout)
+		tw.row("ID", c.tr("ALARM"), c.tr("STATE"), c.tr("DOOR"), c.tr("PERSON"), c.tr("VISIT"), c.tr("SINCE"), c.tr("ACKNOWLEDGED"), c.tr("NOTE"))
+		for _, a := range as {
+			state := c.tr("active")
+			if !a.Active {
+				state = fmt.Sprintf(c.tr("ended %s"), c.when(a.ClearedAt))
+			}
+			tw.row(a.ID, c.tr(string(a.Kind)), state, dash(a.Door), who(names, a.Person), dash(a.Visit), c.when(a.Since),
+				c.ackWord(a), dash(oneLine(a.AckNote)))
+		}
+		return tw.Flush()
+	})
+}
+
+func alarmAck(fs *flag.FlagSet) action {
+	by := fs.String("by", "", "the coordinator's or head's person `ID`")
+	note := fs.String("note", "", "what was found or done, as `TEXT`")
+	return func(ctx context.Context, c *cli, args []string) error {
+		raw, err := c.client().call(ctx, http.MethodPost, "/v1/alarms/"+url.PathEscape(args[0])+"/ack", nil, map[string]string{"by": *by, "note": *note})
+		if err != nil {
+			return err
+		}
+		return output(c, raw, func(a controller.Alarm) error {
+			line := fmt.Sprintf(c.tr("alarm %s (%s) acknowledged by %s"), a.ID, c.tr(string(a.Kind)), a.AckedBy)
+			if a.Active {
+				line += "; " + c.tr("it stays listed until its cause is gone")
+			}
+			_, err := fmt.Fprintln(c.stdout, line)
+			return err
+		})
+	}
+}
+
+func doorLockdown(on bool) func(fs *flag.FlagSet) action {
+	return func(fs *flag.FlagSet) action {
+		door := fs.String("door", "", "the `DOOR`'s name (default every door)")
+		by := fs.String("by", "", "the coordinator's or head's person `ID`")
+		route := "/v1/doors/release"
+		if on {
+			route = "/v1/doors/lockdown"
+		}
+		return func(ctx context.Context, c *cli, _ []string) error {
+			raw, err := c.client().call(ctx, http.MethodPost, route, nil, map[string]string{"door": *door, "by": *by})
+			if err != nil {
+				return err
+			}
+			return output(c, raw, func(r api.LockdownResult) error {
+				format := c.tr("lockdown released: %s")
+				if r.Lockdown {
+					format = c.tr("lockdown on: %s (only egress opens it)")
+				}
+				_, err := fmt.Fprintf(c.stdout, format+"\n", strings.Join(r.Doors, ", "))
+				return err
+			})
+		}
+	}
+}
+
+// splitRoles splits a --role value.
+func splitRoles(s string) []string {
+	rs := []string{}
+	for r := range strings.SplitSeq(s, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+func personUpdate(fs *flag.FlagSet) action {
+	id := fs.String("id", "", "the person's `ID`")
+	name := fs.String("name", "", "new full `NAME`")
+	roles := fs.String("role", "", "new comma-separated `ROLE`s, replacing the old ones")
+	org := fs.String("org", "", "new `ORG`anisation (instansi); empty clears it")
+	idDoc := fs.String("id-doc", "", "new identity document, as `TEXT`; empty clears it")
+	return func(ctx context.Context, c *cli, _ []string) error {
+		body := map[string]any{}
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "name":
+				body["name"] = *name
+			case "role":
+				body["roles"] = splitRoles(*roles)
+			case "org":
+				body["org"] = *org
+			case "id-doc":
+				body["id_doc"] = *idDoc
+			}
+		})
+		if len(body) == 0 {
+			return usagef(c.cmd, "nothing to change: give --name, --role, --org or --id-doc")
+		}
+		raw, err := c.client().call(ctx, http.MethodPost, "/v1/people/"+url.PathEscape(*id), nil, body)
+		if err != nil {
+			return err
+		}
+		return output(c, raw, func(p controller.Person) error {
+			_, err := fmt.Fprintf(c.stdout, c.tr("updated %s (%s): %s")+"\n", p.ID, p.Name, joinRoles(p.Roles))
+			return err
+		})
+	}
+}
+
+func personDisable(off bool) func(fs *flag.FlagSet) action {
+	return func(fs *flag.FlagSet) action {
+		id := fs.String("id", "", "the person's `ID`")
+		verb := "enable"
+		if off {
+			verb = "disable"
+		}
+		return func(ctx context.Context, c *cli, _ []string) error {
+			raw, err := c.client().call(ctx, http.MethodPost, "/v1/people/"+url.PathEscape(*id)+"/"+verb, nil, map[string]string{})
+			if err != nil {
+				return err
+			}
+			return output(c, raw, func(p controller.Person) error {
+				format := c.tr("enabled %s (%s)")
+				if p.Disabled {
+					format = c.tr("disabled %s (%s): cards refused, remote keys unknown, no SOP step")
+				}
+				_, err := fmt.Fprintf(c.stdout, format+"\n", p.ID, p.Name)
+				return err
+			})
+		}
+	}
 }
 
 func personAdd(fs *flag.FlagSet) action {
@@ -326,13 +548,7 @@ func personAdd(fs *flag.FlagSet) action {
 	org := fs.String("org", "", "`ORG`anisation (instansi)")
 	idDoc := fs.String("id-doc", "", "identity document shown at step 1, e.g. `TEXT` \"KTP 3201...\"")
 	return func(ctx context.Context, c *cli, _ []string) error {
-		var rs []string
-		for r := range strings.SplitSeq(*roles, ",") {
-			if r = strings.TrimSpace(r); r != "" {
-				rs = append(rs, r)
-			}
-		}
-		body := map[string]any{"id": *id, "name": *name, "roles": rs, "org": *org, "id_doc": *idDoc}
+		body := map[string]any{"id": *id, "name": *name, "roles": splitRoles(*roles), "org": *org, "id_doc": *idDoc}
 		raw, err := c.client().call(ctx, http.MethodPost, "/v1/people", nil, body)
 		if err != nil {
 			return err
@@ -359,9 +575,13 @@ func (c *cli) personList(ctx context.Context, _ []string) error {
 	}
 	return output(c, raw, func(ps []controller.Person) error {
 		tw := newTable(c.stdout)
-		tw.row("ID", c.tr("NAME"), c.tr("ROLES"), c.tr("ORG"))
+		tw.row("ID", c.tr("NAME"), c.tr("ROLES"), c.tr("ORG"), "")
 		for _, p := range ps {
-			tw.row(p.ID, p.Name, joinRoles(p.Roles), dash(p.Org))
+			disabled := ""
+			if p.Disabled {
+				disabled = c.tr("DISABLED")
+			}
+			tw.row(p.ID, p.Name, joinRoles(p.Roles), dash(p.Org), disabled)
 		}
 		return tw.Flush()
 	})
@@ -590,16 +810,41 @@ func simTap(fs *flag.FlagSet) action {
 	}
 }
 
+// openClose parses the open|close argument.
+func (c *cli) openClose(arg string) (bool, error) {
+	switch arg {
+	case "open":
+		return true, nil
+	case "close", "closed":
+		return false, nil
+	}
+	return false, usagef(c.cmd, "want open or close, got %q", arg)
+}
+
+func simTamper(fs *flag.FlagSet) action {
+	door := fs.String("door", "", "the `DOOR`'s name")
+	return func(ctx context.Context, c *cli, args []string) error {
+		open, err := c.openClose(args[0])
+		if err != nil {
+			return err
+		}
+		raw, err := c.client().call(ctx, http.MethodPost, "/v1/sim/tamper", nil, map[string]any{"door": *door, "open": open})
+		if err != nil {
+			return err
+		}
+		return output(c, raw, func(r api.TamperResult) error {
+			_, err := fmt.Fprintf(c.stdout, c.tr("enclosure of %s: %s")+"\n", r.Door, c.tr(r.Enclosure))
+			return err
+		})
+	}
+}
+
 func simDoor(fs *flag.FlagSet) action {
 	door := fs.String("door", "", "the `DOOR`'s name")
 	return func(ctx context.Context, c *cli, args []string) error {
-		var open bool
-		switch args[0] {
-		case "open":
-			open = true
-		case "close", "closed":
-		default:
-			return usagef(c.cmd, "want open or close, got %q", args[0])
+		open, err := c.openClose(args[0])
+		if err != nil {
+			return err
 		}
 		raw, err := c.client().call(ctx, http.MethodPost, "/v1/sim/door", nil, map[string]any{"door": *door, "open": open})
 		if err != nil {
@@ -620,7 +865,11 @@ func simRex(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(r api.RexResult) error {
-			_, err := fmt.Fprintf(c.stdout, c.tr("exit button pressed at %s")+"\n", r.Door)
+			line := fmt.Sprintf(c.tr("exit button pressed at %s: strike released"), r.Door)
+			if !r.Logged {
+				line += "; " + fmt.Sprintf(c.tr("the audit log could not be written (%s)"), r.Error)
+			}
+			_, err := fmt.Fprintln(c.stdout, line)
 			return err
 		})
 	}

@@ -181,7 +181,7 @@ func (c *cli) help(args []string) error {
 }
 
 // groups are the first words of two-word commands.
-var groups = map[string]bool{"person": true, "card": true, "visit": true, "sim": true, "report": true, "site": true}
+var groups = map[string]bool{"person": true, "card": true, "visit": true, "sim": true, "alarm": true, "door": true, "report": true, "site": true}
 
 // lookup finds the command args starts with.
 func lookup(args []string) (*command, []string) {

@@ -187,6 +187,22 @@ var session = []struct {
 	{time.Minute, "sim rex --door server-room"},
 	{time.Second, "sim door --door server-room open"},
 	{time.Second, "sim door --door server-room close"},
+	{time.Minute, "sim tamper --door server-room open"},
+	{0, "status"},
+	{time.Minute, "sim tamper --door server-room close"},
+	{0, "alarm list"},
+	{time.Minute, "alarm ack A0039 --by koor --note 'cover screw loose, tightened'"},
+	{0, "alarm list"},
+	{time.Minute, "door lockdown --by kabid"},
+	{time.Second, "sim tap --door server-room --reader entry --card C-OFF"},
+	{time.Second, "sim tap --door server-room --reader exit --card C-OFF"},
+	{0, "status"},
+	{time.Minute, "door release --door server-room --by koor"},
+	{time.Minute, "person update --id off --name 'Joko Santoso' --org Diskominfo"},
+	{0, "person disable --id off"},
+	{time.Second, "sim tap --door server-room --reader entry --card C-OFF"},
+	{time.Second, "person enable --id off"},
+	{0, "person list"},
 	{time.Minute, "card revoke --card C-BUDI"},
 	{0, "status"},
 	{0, "events --since 2026-11-02T10:00:00+07:00"},
@@ -258,7 +274,15 @@ func TestJSON(t *testing.T) {
 		{"sim tap --door server-room --reader entry --card C-NOBODY --json", []string{"decision", "reason"}},
 		{"sim door --door server-room open --json", []string{"door", "contact"}},
 		{"sim door --door server-room close --json", []string{"door", "contact"}},
-		{"sim rex --door server-room --json", []string{"door"}},
+		{"sim rex --door server-room --json", []string{"door", "released", "logged"}},
+		{"sim tamper --door server-room open --json", []string{"door", "enclosure"}},
+		{"status --json", []string{"alarms", "awaiting_ack"}},
+		{"alarm list --json", []string{"id", "kind", "door", "since", "active", "needs_ack"}},
+		{"door lockdown --by koor --json", []string{"lockdown", "doors"}},
+		{"door release --by koor --json", []string{"lockdown", "doors"}},
+		{"person update --id off --org X --json", []string{"id", "name", "roles", "org"}},
+		{"person disable --id off --json", []string{"id", "disabled", "disabled_at"}},
+		{"person enable --id off --json", []string{"id", "name"}},
 		{"events --json", []string{"seq", "time", "type", "clock_trusted", "hash"}},
 		{"verify --json", []string{"ok", "count"}},
 	}
@@ -340,6 +364,17 @@ func TestUsageErrors(t *testing.T) {
 		{"sim door --door server-room", "missing argument open|close", "Usage: pintuctl sim door --door DOOR open|close"},
 		{"sim door --door server-room ajar", `want open or close, got "ajar"`, "Usage: pintuctl sim door"},
 		{"sim rex", "missing required flag --door", "Usage: pintuctl sim rex"},
+		{"sim tamper --door server-room", "missing argument open|close", "Usage: pintuctl sim tamper --door DOOR open|close"},
+		{"sim tamper --door server-room shut", `want open or close, got "shut"`, "Usage: pintuctl sim tamper"},
+		{"alarm ack --by koor", "alarm ack: missing argument ALARM-ID", "Usage: pintuctl alarm ack ALARM-ID --by ID [--note TEXT]"},
+		{"alarm ack A0001", "missing required flag --by", "Usage: pintuctl alarm ack"},
+		{"alarm list extra", `unexpected argument "extra"`, "Usage: pintuctl alarm list"},
+		{"alarm", `"alarm" needs a subcommand`, "Commands:"},
+		{"door lockdown", "missing required flag --by", "Usage: pintuctl door lockdown [--door DOOR] --by ID"},
+		{"door release --door server-room", "missing required flag --by", "Usage: pintuctl door release"},
+		{"person update --name X", "missing required flag --id", "Usage: pintuctl person update --id ID"},
+		{"person update --id off", "nothing to change: give --name, --role, --org or --id-doc", "Usage: pintuctl person update"},
+		{"person disable", "missing required flag --id", "Usage: pintuctl person disable --id ID"},
 		{"events --since yesterday", `--since: bad time "yesterday"`, "Usage: pintuctl events"},
 		{"export", "missing required flag --format", "Usage: pintuctl export --format csv|jsonl"},
 		{"export --format xml", `--format: want csv or jsonl, got "xml"`, "Usage: pintuctl export"},
@@ -403,12 +438,75 @@ func TestServerErrors(t *testing.T) {
 	d.must(nil, "visit", "submit", "--visitor", "budi", "--by", "dual", "--purpose", "x")
 	d.must(nil, "visit", "check", "V0002", "--by", "koor")
 	for args, want := range map[string]string{
-		"visit approve V0002 --by dual": "visit approve: separation of duties: dual submitted visit V0002 and may not also approve it",
+		"visit approve V0002 --by dual": "visit approve: separation of duties: dual took step 1 (submit) of visit V0002 and may not also approve it: SOP steps 1, 2 and 3 are for different people",
 		"visit approve V0002 --by adm":  "visit approve: role may not take this step: adm (admin) may not approve: SOP step 3 is for head",
 	} {
 		if r := d.run(nil, strings.Fields(args)...); r.err == nil || r.err.Error() != want {
 			t.Errorf("pintuctl %s = %v, want %q", args, r.err, want)
 		}
+	}
+}
+
+// TestRefusedControls: the operator controls refuse what they must, with a
+// message naming the problem and exit 1, and the audit log unchanged.
+func TestRefusedControls(t *testing.T) {
+	d := startDaemon(t).seed()
+	d.must(nil, "sim", "door", "--door", "server-room", "open")
+	d.must(nil, "sim", "door", "--door", "server-room", "close") // forced_open, awaiting ack
+	var alarms []controller.Alarm
+	if err := json.Unmarshal([]byte(d.must(nil, "alarm", "list", "--json")), &alarms); err != nil || len(alarms) != 1 {
+		t.Fatalf("alarm list = %+v, %v; want the forced_open", alarms, err)
+	}
+	id := alarms[0].ID
+	d.must(nil, "person", "disable", "--id", "koor")
+	d.must(nil, "door", "lockdown", "--by", "kabid")
+	count := func() int {
+		var evs []controller.Event
+		if err := json.Unmarshal([]byte(d.must(nil, "events", "--json")), &evs); err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+	before := count()
+	tests := []struct{ args, wantErr string }{
+		{"alarm ack A9999 --by kabid", `alarm ack: not found: unknown alarm "A9999" (pintuctl alarm list shows the listed ones)`},
+		{"alarm ack " + id + " --by adm", "alarm ack: role may not take this step: adm (admin) may not acknowledge alarms: that is for a coordinator or the head"},
+		{"alarm ack " + id + " --by koor", "alarm ack: role may not take this step: koor is disabled and may take no action"},
+		{"door lockdown --by adm", "door lockdown: role may not take this step: adm (admin) may not lock a door down: that is for a coordinator or the head"},
+		{"door lockdown --by kabid", "door lockdown: already done: every door is already in lockdown"},
+		{"door lockdown --door kitchen --by kabid", `door lockdown: not found: unknown door "kitchen"`},
+		{"door release --by ghost", `door release: not found: unknown person "ghost"`},
+		{"person update --id ghost --name Ghost", `person update: not found: unknown person "ghost"`},
+		{"person update --id budi --role officer", "person update: invalid input: person budi: a visitor cannot become staff, nor staff a visitor; register a new person"},
+		{"person update --id off --role janitor", `person update: field "roles": unknown role "janitor"`},
+		{"person disable --id koor", "person disable: already done: person koor is already disabled"},
+		{"person enable --id adm", "person enable: already done: person adm is already enabled"},
+		{"visit check V0001 --by koor", "visit check: wrong visit state"},
+		{"visit report V0001 --by koor --text x", "visit report: wrong visit state"},
+		{"visit submit --visitor budi --by adm --purpose x --from 2026-11-02T09:00:00+07:00 --until 2026-11-03T09:00:00+07:00",
+			"visit submit: invalid input: visit window of 24h0m0s is longer than the 12h0m0s allowed (sop.max_visit_window)"},
+		{"visit submit --visitor budi --by adm --purpose x --from 2026-11-01T09:00:00+07:00 --until 2026-11-01T10:00:00+07:00",
+			"visit submit: invalid input: visit window ends (2026-11-01T03:00:00Z) in the past"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			r := d.run(nil, splitArgs(tt.args)...)
+			if r.err == nil || !strings.HasPrefix(r.err.Error(), tt.wantErr) {
+				t.Errorf("pintuctl %s = %v, want an error starting %q", tt.args, r.err, tt.wantErr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+		})
+	}
+	if got := count(); got != before {
+		t.Errorf("refused commands wrote %d events", got-before)
+	}
+	// A disabled person takes no SOP step.
+	d.must(nil, "visit", "submit", "--visitor", "budi", "--by", "adm", "--purpose", "x")
+	r := d.run(nil, "visit", "check", "V0002", "--by", "koor")
+	if want := "visit check: role may not take this step: koor is disabled and may take no action"; r.err == nil || r.err.Error() != want {
+		t.Errorf("step by a disabled coordinator = %v, want %q", r.err, want)
 	}
 }
 

@@ -207,6 +207,69 @@ func (b *stepBody) check() error {
 	return nil
 }
 
+// personUpdateBody names the fields of a person to change; absent fields
+// stay as they are.
+type personUpdateBody struct {
+	Name  *string   `json:"name,omitempty"`
+	Roles *[]string `json:"roles,omitempty"`
+	Org   *string   `json:"org,omitempty"`
+	IDDoc *string   `json:"id_doc,omitempty"`
+}
+
+func (b *personUpdateBody) check() error {
+	if b.Name == nil && b.Roles == nil && b.Org == nil && b.IDDoc == nil {
+		return badRequest("nothing to change: give name, roles, org or id_doc")
+	}
+	if b.Name != nil && blank(*b.Name) {
+		return badRequest("field \"name\" is empty")
+	}
+	if b.Roles != nil {
+		if len(*b.Roles) == 0 {
+			return badRequest("field \"roles\" is empty (a person holds at least one role)")
+		}
+		for _, r := range *b.Roles {
+			if _, err := controller.ParseRole(r); err != nil {
+				return badRequest("field \"roles\": unknown role %q (want one of admin, coordinator, head, officer, visitor)", r)
+			}
+		}
+	}
+	return nil
+}
+
+func (b *personUpdateBody) update() controller.PersonUpdate {
+	u := controller.PersonUpdate{Name: b.Name, Org: b.Org, IDDoc: b.IDDoc}
+	if b.Roles != nil {
+		u.Roles = []controller.Role{}
+		for _, r := range *b.Roles {
+			role, _ := controller.ParseRole(r) // checked
+			u.Roles = append(u.Roles, role)
+		}
+	}
+	return u
+}
+
+// emptyBody is a request that carries nothing: {}.
+type emptyBody struct{}
+
+func (*emptyBody) check() error { return nil }
+
+// ackBody acknowledges an alarm.
+type ackBody struct {
+	By   string `json:"by"`
+	Note string `json:"note"`
+}
+
+func (b *ackBody) check() error { return require("by", b.By) }
+
+// lockdownBody locks a door down or releases it; an empty door means every
+// door.
+type lockdownBody struct {
+	Door string `json:"door"`
+	By   string `json:"by"`
+}
+
+func (b *lockdownBody) check() error { return require("by", b.By) }
+
 type tapBody struct {
 	Door   string `json:"door"`
 	Reader string `json:"reader"`

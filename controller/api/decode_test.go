@@ -24,6 +24,11 @@ var bodies = map[string]func() body{
 	"tap":    func() body { return &tapBody{} },
 	"door":   func() body { return &doorBody{} },
 	"rex":    func() body { return &rexBody{} },
+	"update": func() body { return &personUpdateBody{} },
+	"empty":  func() body { return &emptyBody{} },
+	"ack":    func() body { return &ackBody{} },
+	"lock":   func() body { return &lockdownBody{} },
+	"tamper": func() body { return &doorBody{} },
 }
 
 var decodeTests = []struct {
@@ -67,6 +72,28 @@ var decodeTests = []struct {
 	{"door", `{"door":"server-room"}`, `missing field "open"`},
 	{"rex", `{"door":"server-room"}`, ""},
 	{"rex", `{"door":""}`, `missing field "door"`},
+	{"update", `{"name":"Joko","roles":["officer","coordinator"],"org":"","id_doc":"NIP 2"}`, ""},
+	{"update", `{"org":""}`, ""},
+	{"update", `{}`, "nothing to change: give name, roles, org or id_doc"},
+	{"update", `{"name":null}`, "nothing to change: give name, roles, org or id_doc"},
+	{"update", `{"name":" "}`, `field "name" is empty`},
+	{"update", `{"roles":[]}`, `field "roles" is empty (a person holds at least one role)`},
+	{"update", `{"roles":"officer"}`, `decode request body: field "roles": want array, got string`},
+	{"update", `{"roles":["boss"]}`, `field "roles": unknown role "boss" (want one of admin, coordinator, head, officer, visitor)`},
+	{"update", `{"id":"x","name":"y"}`, `decode request body: unknown field "id"`},
+	{"empty", `{}`, ""},
+	{"empty", `{"by":"x"}`, `decode request body: unknown field "by"`},
+	{"empty", ``, `decode request body: empty body, want a JSON object`},
+	{"ack", `{"by":"koor","note":"checked, cleaner"}`, ""},
+	{"ack", `{"by":"koor"}`, ""},
+	{"ack", `{"note":"x"}`, `missing field "by"`},
+	{"ack", `{"by":"koor","note":7}`, `decode request body: field "note": want string, got number`},
+	{"lock", `{"door":"server-room","by":"koor"}`, ""},
+	{"lock", `{"by":"koor"}`, ""},
+	{"lock", `{"door":"server-room"}`, `missing field "by"`},
+	{"lock", `{"by":"koor","all":true}`, `decode request body: unknown field "all"`},
+	{"tamper", `{"door":"server-room","open":true}`, ""},
+	{"tamper", `{"door":"server-room","open":1}`, `decode request body: field "open": want true or false, got number`},
 }
 
 func TestDecodeBody(t *testing.T) {

@@ -7,6 +7,9 @@
 //	GET  /v1/status                      doors, lockdown, alarms, who is inside
 //	GET  /v1/people                      everyone, ordered by id
 //	POST /v1/people                      add a person {id, name, roles, org, id_doc}
+//	POST /v1/people/{id}                 change a person {name, roles, org, id_doc}: only the fields given
+//	POST /v1/people/{id}/disable         disable a person {}: cards refused, keys unknown, no SOP step
+//	POST /v1/people/{id}/enable          enable a disabled person {}
 //	GET  /v1/cards                       every card, ordered by id
 //	POST /v1/cards/assign                bind a card to a person {card, person}
 //	POST /v1/cards/revoke                revoke a card {card}
@@ -18,7 +21,12 @@
 //	                                     reject, return-id, report, order-archive, archive
 //	POST /v1/sim/tap                     simulated card read {door, reader, card}
 //	POST /v1/sim/door                    simulated door contact {door, open}
-//	POST /v1/sim/rex                     simulated exit button {door}
+//	POST /v1/sim/rex                     simulated exit button {door}: {door, released, logged, error}
+//	POST /v1/sim/tamper                  simulated enclosure tamper switch {door, open}
+//	GET  /v1/alarms                      the listed alarms: active, or cleared and awaiting an acknowledgement
+//	POST /v1/alarms/{id}/ack             acknowledge an alarm {by, note}: by a coordinator or the head
+//	POST /v1/doors/lockdown              lock a door down {door, by}; every door when door is empty
+//	POST /v1/doors/release               release a lockdown {door, by}; every door when door is empty
 //	GET  /v1/events?since=T&until=T      audit events as a JSON array
 //	GET  /v1/export?format=csv|jsonl&since=T&until=T[&delimiter=;]
 //	GET  /v1/verify                      {ok, count, broken_seq, reason}
@@ -33,14 +41,17 @@
 // in the Pintu-Time-Zone header so clients can show times as the site sees
 // them. Errors are {"error": "..."} with a status that says what kind: 400 bad
 // request, 403 wrong role, 404 unknown, 409 conflict (exists, wrong visit
-// state, separation of duties), 503 storage failure or controller stopped.
+// state, separation of duties, already done), 503 storage failure or
+// controller stopped.
 //
 // # Authentication
 //
 // There is none in the protocol: the socket's file mode (0660, owner and
 // group) decides who may talk to pintud, and every change made through the
-// API that has no SOP actor of its own (adding a person, assigning or
-// revoking a card) is recorded with the actor "local".
+// API that has no SOP actor of its own (adding, changing, disabling a
+// person, assigning or revoking a card) is recorded with the actor "local".
+// Where a person must act (SOP steps, lockdown, acknowledging alarms), the
+// body's "by" names them; Server.actor is the one place that reads it.
 //
 // # Caveats
 //

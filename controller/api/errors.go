@@ -38,7 +38,8 @@ func statusFor(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, controller.ErrExists),
 		errors.Is(err, controller.ErrWrongState),
-		errors.Is(err, controller.ErrSeparation):
+		errors.Is(err, controller.ErrSeparation),
+		errors.Is(err, controller.ErrAlready):
 		return http.StatusConflict
 	case errors.Is(err, controller.ErrWrongRole):
 		return http.StatusForbidden

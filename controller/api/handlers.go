@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -14,6 +15,12 @@ import (
 // that have no SOP actor of their own. The socket's file mode is the
 // authentication: whoever can open it is a local operator.
 const localActor = "local"
+
+// actor is who acts in a request that only some staff may make (an SOP
+// step, a lockdown, acknowledging an alarm). Today it is the "by" the
+// client sends, a claim the socket's file mode vouches for; this is the one
+// place to put an authenticated identity instead.
+func (s *Server) actor(_ *http.Request, by string) string { return by }
 
 // handler is a route: it writes a response on success and returns an error
 // otherwise, which serveHTTP turns into a JSON error response.
@@ -31,6 +38,9 @@ func (s *Server) routes() {
 	s.handle("GET /v1/status", s.status)
 	s.handle("GET /v1/people", s.listPeople)
 	s.handle("POST /v1/people", s.addPerson)
+	s.handle("POST /v1/people/{id}", s.updatePerson)
+	s.handle("POST /v1/people/{id}/disable", s.disablePerson(true))
+	s.handle("POST /v1/people/{id}/enable", s.disablePerson(false))
 	s.handle("GET /v1/cards", s.listCards)
 	s.handle("POST /v1/cards/assign", s.assignCard)
 	s.handle("POST /v1/cards/revoke", s.revokeCard)
@@ -41,6 +51,11 @@ func (s *Server) routes() {
 	s.handle("POST /v1/sim/tap", s.simTap)
 	s.handle("POST /v1/sim/door", s.simDoor)
 	s.handle("POST /v1/sim/rex", s.simRex)
+	s.handle("POST /v1/sim/tamper", s.simTamper)
+	s.handle("GET /v1/alarms", s.listAlarms)
+	s.handle("POST /v1/alarms/{id}/ack", s.ackAlarm)
+	s.handle("POST /v1/doors/lockdown", s.lockdown(true))
+	s.handle("POST /v1/doors/release", s.lockdown(false))
 	s.handle("GET /v1/events", s.events)
 	s.handle("GET /v1/export", s.export)
 	s.handle("GET /v1/verify", s.verify)
@@ -190,7 +205,7 @@ func (s *Server) submitVisit(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
-	v, err := s.ctrl.SubmitVisit(r.Context(), b.form, b.By)
+	v, err := s.ctrl.SubmitVisit(r.Context(), b.form, s.actor(r, b.By))
 	if err != nil {
 		return err
 	}
@@ -240,7 +255,7 @@ func (s *Server) stepVisit(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
-	v, err := s.ctrl.Step(r.Context(), r.PathValue("id"), a, b.By, b.Text)
+	v, err := s.ctrl.Step(r.Context(), r.PathValue("id"), a, s.actor(r, b.By), b.Text)
 	if err != nil {
 		return err
 	}
@@ -272,9 +287,26 @@ type DoorResult struct {
 	Contact string `json:"contact"` // open or closed
 }
 
-// RexResult is the answer to a simulated exit button press.
+// RexResult is the answer to a simulated exit button press. The strike is
+// released even when the press cannot be logged: then Logged is false and
+// Error says why.
 type RexResult struct {
-	Door string `json:"door"`
+	Door     string `json:"door"`
+	Released bool   `json:"released"`
+	Logged   bool   `json:"logged"`
+	Error    string `json:"error,omitempty"`
+}
+
+// TamperResult is the answer to a simulated tamper switch change.
+type TamperResult struct {
+	Door      string `json:"door"`
+	Enclosure string `json:"enclosure"` // open or closed
+}
+
+// LockdownResult is the answer to a lockdown or its release.
+type LockdownResult struct {
+	Lockdown bool     `json:"lockdown"`
+	Doors    []string `json:"doors"` // the doors that changed
 }
 
 func (s *Server) simDoor(w http.ResponseWriter, r *http.Request) error {
@@ -304,11 +336,100 @@ func (s *Server) simRex(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
+	res := RexResult{Door: b.Door, Released: true, Logged: true}
 	if err := s.opts.Sim.REX(r.Context(), b.Door); err != nil {
+		if !errors.Is(err, controller.ErrStorage) {
+			return err
+		}
+		// Egress never waits on the disk: the strike was released.
+		res.Logged, res.Error = false, err.Error()
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) simTamper(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Sim == nil {
+		return errNoSim
+	}
+	var b doorBody
+	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, RexResult(b))
+	if err := s.opts.Sim.Tamper(r.Context(), b.Door, *b.Open); err != nil {
+		return err
+	}
+	enc := "closed"
+	if *b.Open {
+		enc = "open"
+	}
+	writeJSON(w, http.StatusOK, TamperResult{Door: b.Door, Enclosure: enc})
 	return nil
+}
+
+func (s *Server) listAlarms(w http.ResponseWriter, r *http.Request) error {
+	as, err := s.ctrl.Alarms(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, utcAlarms(as))
+	return nil
+}
+
+func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) error {
+	var b ackBody
+	if err := s.decode(w, r, &b); err != nil {
+		return err
+	}
+	a, err := s.ctrl.AckAlarm(r.Context(), r.PathValue("id"), s.actor(r, b.By), b.Note)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, utcAlarms([]controller.Alarm{a})[0])
+	return nil
+}
+
+func (s *Server) lockdown(on bool) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var b lockdownBody
+		if err := s.decode(w, r, &b); err != nil {
+			return err
+		}
+		doors, err := s.ctrl.Lockdown(r.Context(), b.Door, s.actor(r, b.By), on)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, LockdownResult{Lockdown: on, Doors: doors})
+		return nil
+	}
+}
+
+func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request) error {
+	var b personUpdateBody
+	if err := s.decode(w, r, &b); err != nil {
+		return err
+	}
+	p, err := s.ctrl.UpdatePerson(r.Context(), r.PathValue("id"), b.update(), localActor)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, utcPerson(p))
+	return nil
+}
+
+func (s *Server) disablePerson(off bool) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var b emptyBody
+		if err := s.decode(w, r, &b); err != nil {
+			return err
+		}
+		p, err := s.ctrl.SetDisabled(r.Context(), r.PathValue("id"), off, localActor)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, utcPerson(p))
+		return nil
+	}
 }
 
 // nonNil makes an empty list encode as [] rather than null.
@@ -322,15 +443,29 @@ func nonNil[T any](s []T) []T {
 func utcStatus(s controller.Status) controller.Status {
 	s.Time = s.Time.UTC()
 	s.Doors = nonNil(s.Doors)
-	s.Alarms = nonNil(slices.Clone(s.Alarms))
-	for i := range s.Alarms {
-		s.Alarms[i].Since = s.Alarms[i].Since.UTC()
+	s.Alarms = utcAlarms(s.Alarms)
+	s.AwaitingAck = utcAlarms(s.AwaitingAck)
+	for i := range s.Doors {
+		s.Doors[i].LockdownSince = s.Doors[i].LockdownSince.UTC()
 	}
 	s.Inside = nonNil(slices.Clone(s.Inside))
 	for i := range s.Inside {
 		s.Inside[i].Since = s.Inside[i].Since.UTC()
 	}
 	return s
+}
+
+func utcAlarms(as []controller.Alarm) []controller.Alarm {
+	as = nonNil(slices.Clone(as))
+	for i := range as {
+		as[i].Since, as[i].ClearedAt, as[i].AckedAt = as[i].Since.UTC(), as[i].ClearedAt.UTC(), as[i].AckedAt.UTC()
+	}
+	return as
+}
+
+func utcPerson(p controller.Person) controller.Person {
+	p.DisabledAt = p.DisabledAt.UTC()
+	return p
 }
 
 func utcCard(c controller.Card) controller.Card {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pintu/pintu/controller"
 	"github.com/pintu/pintu/controller/api"
@@ -30,6 +31,15 @@ func visitAt(s controller.VisitState) func(*env) {
 }
 
 func seeded(e *env) { e.seed() }
+
+// forced raises forced_open (alarm A0012 on a seeded env) and closes the
+// door again, so that the alarm waits for an acknowledgement.
+func forced(e *env) {
+	e.seed()
+	e.must(e.ctrl.SetContact(context.Background(), "server-room", true))
+	e.clock.Add(time.Second)
+	e.must(e.ctrl.SetContact(context.Background(), "server-room", false))
+}
 
 // TestRoutes runs each route's happy path. The responses are in
 // testdata/routes.golden.
@@ -80,6 +90,36 @@ func TestRoutes(t *testing.T) {
 			body: `{"door":"server-room","open":false}`},
 		{name: "sim rex", setup: seeded, method: "POST", path: "/v1/sim/rex", wantStatus: 200,
 			body: `{"door":"server-room"}`},
+		{name: "sim rex, log failing", setup: func(e *env) { e.seed(); e.store.FailCommits(errors.New("disk full")) },
+			method: "POST", path: "/v1/sim/rex", wantStatus: 200, body: `{"door":"server-room"}`},
+		{name: "sim tamper open", setup: seeded, method: "POST", path: "/v1/sim/tamper", wantStatus: 200,
+			body: `{"door":"server-room","open":true}`},
+		{name: "alarms list", setup: forced, method: "GET", path: "/v1/alarms", wantStatus: 200},
+		{name: "alarms list empty", method: "GET", path: "/v1/alarms", wantStatus: 200},
+		{name: "alarm ack", setup: forced, method: "POST", path: "/v1/alarms/A0012/ack", wantStatus: 200,
+			body: `{"by":"koor","note":"cleaner propped the door"}`},
+		{name: "lockdown one door", setup: seeded, method: "POST", path: "/v1/doors/lockdown", wantStatus: 200,
+			body: `{"door":"server-room","by":"kabid"}`},
+		{name: "lockdown every door", setup: seeded, method: "POST", path: "/v1/doors/lockdown", wantStatus: 200,
+			body: `{"by":"koor"}`},
+		{name: "lockdown release", setup: func(e *env) {
+			e.seed()
+			_, err := e.ctrl.Lockdown(context.Background(), "", "koor", true)
+			e.must(err)
+		}, method: "POST", path: "/v1/doors/release", wantStatus: 200, body: `{"door":"server-room","by":"koor"}`},
+		{name: "status in lockdown", setup: func(e *env) {
+			forced(e)
+			_, err := e.ctrl.Lockdown(context.Background(), "", "koor", true)
+			e.must(err)
+		}, method: "GET", path: "/v1/status", wantStatus: 200},
+		{name: "person update", setup: seeded, method: "POST", path: "/v1/people/off", wantStatus: 200,
+			body: `{"name":"Joko Santoso","roles":["officer","coordinator"],"org":"Diskominfo"}`},
+		{name: "person disable", setup: seeded, method: "POST", path: "/v1/people/off/disable", wantStatus: 200, body: `{}`},
+		{name: "person enable", setup: func(e *env) {
+			e.seed()
+			_, err := e.ctrl.SetDisabled(context.Background(), "off", true, "test")
+			e.must(err)
+		}, method: "POST", path: "/v1/people/off/enable", wantStatus: 200, body: `{}`},
 		{name: "events", setup: seeded, method: "GET", path: "/v1/events", wantStatus: 200},
 		{name: "events window", setup: visitAt(controller.StateApproved), method: "GET", wantStatus: 200,
 			path: "/v1/events?since=2026-11-02T09:01:00%2B07:00&until=2026-11-02T02:02:00Z"},
@@ -128,8 +168,9 @@ type failingSim struct{ err error }
 func (s failingSim) Tap(context.Context, string, string, string) (controller.Result, error) {
 	return controller.Result{}, s.err
 }
-func (s failingSim) Door(context.Context, string, bool) error { return s.err }
-func (s failingSim) REX(context.Context, string) error        { return s.err }
+func (s failingSim) Door(context.Context, string, bool) error   { return s.err }
+func (s failingSim) REX(context.Context, string) error          { return s.err }
+func (s failingSim) Tamper(context.Context, string, bool) error { return s.err }
 
 // TestErrors checks that each kind of failure has its status and says what
 // is wrong.
@@ -193,7 +234,69 @@ func TestErrors(t *testing.T) {
 		{name: "unknown route", method: "GET", path: "/v1/doors",
 			wantStatus: 404, wantError: "no route for GET /v1/doors"},
 
+		{name: "ack without by", method: "POST", path: "/v1/alarms/A0001/ack", body: `{"note":"x"}`,
+			wantStatus: 400, wantError: `missing field "by"`},
+		{name: "lockdown without by", method: "POST", path: "/v1/doors/lockdown", body: `{"door":"server-room"}`,
+			wantStatus: 400, wantError: `missing field "by"`},
+		{name: "update nothing", setup: seeded, method: "POST", path: "/v1/people/off", body: `{}`,
+			wantStatus: 400, wantError: "nothing to change: give name, roles, org or id_doc"},
+		{name: "update empty roles", setup: seeded, method: "POST", path: "/v1/people/off", body: `{"roles":[]}`,
+			wantStatus: 400, wantError: `field "roles" is empty (a person holds at least one role)`},
+		{name: "update unknown role", setup: seeded, method: "POST", path: "/v1/people/off", body: `{"roles":["janitor"]}`,
+			wantStatus: 400, wantError: `field "roles": unknown role "janitor" (want one of admin, coordinator, head, officer, visitor)`},
+		{name: "sim tamper without open", method: "POST", path: "/v1/sim/tamper", body: `{"door":"server-room"}`,
+			wantStatus: 400, wantError: `missing field "open"`},
+
 		// The controller's errors.
+		{name: "unknown alarm", setup: seeded, method: "POST", path: "/v1/alarms/A0999/ack", body: `{"by":"koor"}`,
+			wantStatus: 404, wantError: `not found: unknown alarm "A0999" (pintuctl alarm list shows the listed ones)`},
+		{name: "ack twice", setup: func(e *env) {
+			forced(e)
+			e.must(e.ctrl.SetContact(context.Background(), "server-room", true)) // forced again: still listed
+			_, err := e.ctrl.AckAlarm(context.Background(), "A0012", "koor", "")
+			e.must(err)
+		}, method: "POST", path: "/v1/alarms/A0012/ack", body: `{"by":"kabid"}`,
+			wantStatus: 409, wantError: "already done: alarm A0012 was already acknowledged by koor at 2026-11-02T02:00:01Z"},
+		{name: "ack by an officer", setup: forced, method: "POST", path: "/v1/alarms/A0012/ack", body: `{"by":"off"}`,
+			wantStatus: 403, wantError: "role may not take this step: off (officer) may not acknowledge alarms: that is for a coordinator or the head"},
+		{name: "lockdown by an admin", setup: seeded, method: "POST", path: "/v1/doors/lockdown", body: `{"by":"adm"}`,
+			wantStatus: 403, wantError: "role may not take this step: adm (admin) may not lock a door down: that is for a coordinator or the head"},
+		{name: "lockdown by nobody known", setup: seeded, method: "POST", path: "/v1/doors/lockdown", body: `{"by":"ghost"}`,
+			wantStatus: 404, wantError: `not found: unknown person "ghost"`},
+		{name: "lockdown unknown door", setup: seeded, method: "POST", path: "/v1/doors/lockdown", body: `{"door":"kitchen","by":"koor"}`,
+			wantStatus: 404, wantError: `not found: unknown door "kitchen"`},
+		{name: "lockdown twice", setup: func(e *env) {
+			e.seed()
+			_, err := e.ctrl.Lockdown(context.Background(), "server-room", "koor", true)
+			e.must(err)
+		}, method: "POST", path: "/v1/doors/lockdown", body: `{"door":"server-room","by":"kabid"}`,
+			wantStatus: 409, wantError: "already done: door server-room is already in lockdown"},
+		{name: "release when not locked down", setup: seeded, method: "POST", path: "/v1/doors/release", body: `{"by":"kabid"}`,
+			wantStatus: 409, wantError: "already done: no door is in lockdown"},
+		{name: "update unknown person", setup: seeded, method: "POST", path: "/v1/people/ghost", body: `{"name":"Ghost"}`,
+			wantStatus: 404, wantError: `not found: unknown person "ghost"`},
+		{name: "visitor made staff", setup: seeded, method: "POST", path: "/v1/people/budi", body: `{"roles":["officer"]}`,
+			wantStatus: 400, wantError: "invalid input: person budi: a visitor cannot become staff, nor staff a visitor; register a new person"},
+		{name: "disable twice", setup: func(e *env) {
+			e.seed()
+			_, err := e.ctrl.SetDisabled(context.Background(), "off", true, "test")
+			e.must(err)
+		}, method: "POST", path: "/v1/people/off/disable", body: `{}`,
+			wantStatus: 409, wantError: "already done: person off is already disabled"},
+		{name: "disable unknown person", method: "POST", path: "/v1/people/ghost/disable", body: `{}`,
+			wantStatus: 404, wantError: `not found: unknown person "ghost"`},
+		{name: "step by a disabled person", setup: func(e *env) {
+			e.seed().visit(controller.StateSubmitted)
+			_, err := e.ctrl.SetDisabled(context.Background(), "koor", true, "test")
+			e.must(err)
+		}, method: "POST", path: "/v1/visits/V0001/check", body: `{"by":"koor"}`,
+			wantStatus: 403, wantError: "role may not take this step: koor is disabled and may take no action"},
+		{name: "window too long", setup: seeded, method: "POST", path: "/v1/visits",
+			body:       `{"visitor":"budi","by":"adm","purpose":"x","from":"2026-11-02T09:00:00+07:00","until":"2026-11-03T09:00:00+07:00"}`,
+			wantStatus: 400, wantError: "invalid input: visit window of 24h0m0s is longer than the 12h0m0s allowed (sop.max_visit_window)"},
+		{name: "window in the past", setup: seeded, method: "POST", path: "/v1/visits",
+			body:       `{"visitor":"budi","by":"adm","purpose":"x","from":"2026-11-01T09:00:00+07:00","until":"2026-11-01T10:00:00+07:00"}`,
+			wantStatus: 400, wantError: "invalid input: visit window ends (2026-11-01T03:00:00Z) in the past"},
 		{name: "ErrInvalid", method: "POST", path: "/v1/people", body: `{"id":"a b","name":"Ani","roles":["officer"]}`,
 			wantStatus: 400, wantError: `invalid input: person id "a b" contains spaces or control characters`},
 		{name: "ErrNotFound visit", method: "GET", path: "/v1/visits/V0042",
@@ -218,7 +321,7 @@ func TestErrors(t *testing.T) {
 			_, err = e.ctrl.Step(context.Background(), "V0001", controller.ActionCheck, "koor", "")
 			e.must(err)
 		}, method: "POST", path: "/v1/visits/V0001/approve", body: `{"by":"kabid2"}`,
-			wantStatus: 409, wantError: "separation of duties: kabid2 submitted visit V0001 and may not also approve it"},
+			wantStatus: 409, wantError: "separation of duties: kabid2 took step 1 (submit) of visit V0001 and may not also approve it: SOP steps 1, 2 and 3 are for different people"},
 		{name: "ErrWrongRole", setup: visitAt(controller.StateSubmitted), method: "POST", path: "/v1/visits/V0001/check",
 			body: `{"by":"adm"}`, wantStatus: 403, wantError: "role may not take this step: adm (admin) may not check: SOP step 2 is for coordinator"},
 		{name: "ErrStorage", setup: func(e *env) { e.store.FailCommits(errors.New("disk full")) },

@@ -26,6 +26,7 @@ type Sim interface {
 	Tap(ctx context.Context, door, reader, card string) (controller.Result, error)
 	Door(ctx context.Context, door string, open bool) error
 	REX(ctx context.Context, door string) error
+	Tamper(ctx context.Context, door string, open bool) error
 }
 
 // Options configure a Server. Zero means default.

@@ -137,8 +137,9 @@ func (s *blockingSim) Tap(ctx context.Context, _, _, _ string) (controller.Resul
 		return controller.Result{}, ctx.Err()
 	}
 }
-func (s *blockingSim) Door(context.Context, string, bool) error { return nil }
-func (s *blockingSim) REX(context.Context, string) error        { return nil }
+func (s *blockingSim) Door(context.Context, string, bool) error   { return nil }
+func (s *blockingSim) REX(context.Context, string) error          { return nil }
+func (s *blockingSim) Tamper(context.Context, string, bool) error { return nil }
 
 // serveOn starts srv on a fresh socket and returns an env-like client for
 // it, the cancel of Serve's context and the channel Serve's result arrives

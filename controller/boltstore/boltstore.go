@@ -168,10 +168,36 @@ func (s *Store) Commit(c controller.Change) error {
 				return fmt.Errorf("leave %q: %w", id, err)
 			}
 		}
-		return commitRemote(b, c)
+		if err := commitRemote(b, c); err != nil {
+			return err
+		}
+		return commitAlarms(b, c)
 	})
 	if err != nil {
 		return fmt.Errorf("boltstore: commit: %w", err)
+	}
+	return nil
+}
+
+// commitAlarms writes a change's alarms and door records.
+func commitAlarms(b buckets, c controller.Change) error {
+	for _, a := range c.Alarms {
+		if err := putID(b.alarms, "alarm", a.ID, a); err != nil {
+			return err
+		}
+	}
+	for _, id := range c.AlarmsGone {
+		if id == "" {
+			return errors.New("alarm gone without an id")
+		}
+		if err := b.alarms.Delete([]byte(id)); err != nil {
+			return fmt.Errorf("alarm %q gone: %w", id, err)
+		}
+	}
+	for _, d := range c.Doors {
+		if err := putID(b.doors, "door", d.Name, d); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -198,6 +224,12 @@ func (s *Store) Load() (controller.Snapshot, error) {
 			return err
 		}
 		if snap.Commands, err = loadAll[controller.CommandRecord](b.commands, "command"); err != nil {
+			return err
+		}
+		if snap.Alarms, err = loadAll[controller.Alarm](b.alarms, "alarm"); err != nil {
+			return err
+		}
+		if snap.Doors, err = loadAll[controller.DoorRecord](b.doors, "door"); err != nil {
 			return err
 		}
 		k, v := b.events.Cursor().Last()

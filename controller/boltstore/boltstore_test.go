@@ -317,7 +317,7 @@ func TestOpenDamaged(t *testing.T) {
 		is     error  // the error Open wraps, if any
 		want   string // in Open's error
 	}{
-		{name: "newer schema", damage: version(schemaVersion() + 1), is: ErrNewerSchema, want: "schema version 3"},
+		{name: "newer schema", damage: version(schemaVersion() + 1), is: ErrNewerSchema, want: "schema version 4"},
 		{name: "short version", damage: func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketMeta).Put(keySchema, []byte{1})
 		}, want: "schema version is 1 bytes"},
@@ -372,4 +372,56 @@ func TestMigrations(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestMigrateFromSchema2: a file written by the release before durable
+// alarms and lockdown (schema 2) opens, keeps its records, and gains the
+// alarm and door buckets.
+func TestMigrateFromSchema2(t *testing.T) {
+	path := tempPath(t)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		for _, name := range [][]byte{bucketPeople, bucketCards, bucketVisits, bucketInside, bucketEvents, bucketKeys, bucketCommands, bucketOutbox} {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketPeople).Put([]byte("p-budi"), []byte(`{"id":"p-budi","name":"Budi","roles":["officer"]}`)); err != nil {
+			return err
+		}
+		return meta.Put(keySchema, binary.BigEndian.AppendUint64(nil, 2))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := openTest(t, path, nil)
+	snap, err := s.Load()
+	if err != nil || len(snap.People) != 1 || len(snap.Alarms) != 0 || len(snap.Doors) != 0 {
+		t.Fatalf("Load() after migration = %+v, %v; want budi and no alarms or doors", snap, err)
+	}
+	a := controller.Alarm{ID: "A0001", Kind: controller.AlarmTamper, Door: "d", Active: true, NeedsAck: true}
+	mustCommit(t, s, controller.Change{Events: storetest.Chain(controller.Event{}, 1), Alarms: []controller.Alarm{a},
+		Doors: []controller.DoorRecord{{Name: "d", Lockdown: true}}})
+	if snap := mustLoadBolt(t, s); len(snap.Alarms) != 1 || len(snap.Doors) != 1 {
+		t.Errorf("Load() after committing an alarm and a door = %+v, want one of each", snap)
+	}
+}
+
+func mustLoadBolt(t *testing.T, s *Store) controller.Snapshot {
+	t.Helper()
+	snap, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
 }

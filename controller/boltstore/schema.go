@@ -19,12 +19,15 @@ var (
 	bucketKeys     = []byte("keys")     // key ID → JSON controller.Key
 	bucketCommands = []byte("commands") // command ID → JSON controller.CommandRecord (replay cache)
 	bucketOutbox   = []byte("outbox")   // seqKey(seq) → empty: events not yet acknowledged by the MQTT broker
+	// Since schema 3.
+	bucketAlarms = []byte("alarms") // alarm ID → JSON controller.Alarm (the listed alarms)
+	bucketDoors  = []byte("doors")  // door name → JSON controller.DoorRecord (lockdown)
 
 	keySchema = []byte("schema_version") // 8-byte big-endian schema version
 
 	// recordBuckets are the buckets the current schema has besides meta.
 	recordBuckets = [][]byte{bucketPeople, bucketCards, bucketVisits, bucketInside, bucketEvents,
-		bucketKeys, bucketCommands, bucketOutbox}
+		bucketKeys, bucketCommands, bucketOutbox, bucketAlarms, bucketDoors}
 )
 
 // A migration brings a file from schema version-1 to version, inside the
@@ -50,6 +53,14 @@ var migrations = []migration{
 	}},
 	{version: 2, what: "remote command keys, replay cache and MQTT outbox", up: func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketKeys, bucketCommands, bucketOutbox} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	}},
+	{version: 3, what: "durable alarms and door lockdown", up: func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketAlarms, bucketDoors} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -103,6 +114,7 @@ func migrate(tx *bolt.Tx) error {
 type buckets struct {
 	people, cards, visits, inside, events *bolt.Bucket
 	keys, commands, outbox                *bolt.Bucket
+	alarms, doors                         *bolt.Bucket
 }
 
 // bucketsOf returns tx's record buckets, which Open made sure exist.
@@ -117,5 +129,7 @@ func bucketsOf(tx *bolt.Tx) buckets {
 		keys:     tx.Bucket(bucketKeys),
 		commands: tx.Bucket(bucketCommands),
 		outbox:   tx.Bucket(bucketOutbox),
+		alarms:   tx.Bucket(bucketAlarms),
+		doors:    tx.Bucket(bucketDoors),
 	}
 }

@@ -41,10 +41,12 @@ var _ controller.Actuator = Strikes(nil)
 type SimDoor struct {
 	Contact *sim.Input
 	REX     *sim.Input
+	Tamper  *sim.Input
 }
 
 // Sim is the simulated hardware bench the local API drives: a read on a
-// simulated reader, the door contact opening or closing, a REX press.
+// simulated reader, the door contact opening or closing, a REX press, the
+// enclosure's tamper switch.
 type Sim struct {
 	Ctrl  *controller.Controller
 	Doors map[string]SimDoor
@@ -54,7 +56,8 @@ type Sim struct {
 func NewSim(ctrl *controller.Controller) *Sim {
 	s := &Sim{Ctrl: ctrl, Doors: map[string]SimDoor{}}
 	for _, d := range ctrl.Config().Doors {
-		s.Doors[d.Name] = SimDoor{Contact: sim.NewInput(d.Name + " contact"), REX: sim.NewInput(d.Name + " rex")}
+		s.Doors[d.Name] = SimDoor{Contact: sim.NewInput(d.Name + " contact"), REX: sim.NewInput(d.Name + " rex"),
+			Tamper: sim.NewInput(d.Name + " tamper")}
 	}
 	return s
 }
@@ -77,7 +80,22 @@ func (s *Sim) Door(ctx context.Context, door string, open bool) error {
 	return nil
 }
 
-// REX presses and releases the simulated request-to-exit button.
+// Tamper opens (true) or closes the simulated enclosure's tamper switch.
+func (s *Sim) Tamper(ctx context.Context, door string, open bool) error {
+	d, ok := s.Doors[door]
+	if !ok {
+		return fmt.Errorf("%w: unknown door %q", controller.ErrNotFound, door)
+	}
+	if err := s.Ctrl.SetTamper(ctx, door, open); err != nil {
+		return err
+	}
+	d.Tamper.Set(open)
+	return nil
+}
+
+// REX presses and releases the simulated request-to-exit button. An error
+// wrapping controller.ErrStorage means the strike was released but the
+// press could not be logged.
 func (s *Sim) REX(ctx context.Context, door string) error {
 	d, ok := s.Doors[door]
 	if !ok {

@@ -27,6 +27,8 @@ type Store struct {
 
 	keys     map[string]controller.Key
 	commands map[string]controller.CommandRecord
+	alarms   map[string]controller.Alarm
+	doors    map[string]controller.DoorRecord
 	outboxOn bool
 	outbox   []uint64 // seqs not yet acknowledged, ascending
 }
@@ -43,6 +45,8 @@ func New() *Store {
 
 		keys:     map[string]controller.Key{},
 		commands: map[string]controller.CommandRecord{},
+		alarms:   map[string]controller.Alarm{},
+		doors:    map[string]controller.DoorRecord{},
 	}
 }
 
@@ -67,6 +71,8 @@ func (s *Store) Load() (controller.Snapshot, error) {
 
 		Keys:     sortedValues(s.keys, cloneKey),
 		Commands: sortedValues(s.commands, nil),
+		Alarms:   sortedValues(s.alarms, nil),
+		Doors:    sortedValues(s.doors, nil),
 	}
 	if n := len(s.events); n > 0 {
 		snap.Last = s.events[n-1]
@@ -101,6 +107,15 @@ func (s *Store) Commit(c controller.Change) error {
 		delete(s.inside, id)
 	}
 	s.commitRemote(c)
+	for _, a := range c.Alarms {
+		s.alarms[a.ID] = a
+	}
+	for _, id := range c.AlarmsGone {
+		delete(s.alarms, id)
+	}
+	for _, d := range c.Doors {
+		s.doors[d.Name] = d
+	}
 	return nil
 }
 
@@ -158,6 +173,21 @@ func check(c controller.Change, last uint64) error {
 	for _, id := range c.Leave {
 		if id == "" {
 			return errors.New("leave without a person id")
+		}
+	}
+	for _, a := range c.Alarms {
+		if a.ID == "" {
+			return errors.New("alarm without an id")
+		}
+	}
+	for _, id := range c.AlarmsGone {
+		if id == "" {
+			return errors.New("alarm gone without an id")
+		}
+	}
+	for _, d := range c.Doors {
+		if d.Name == "" {
+			return errors.New("door record without a name")
 		}
 	}
 	return checkRemote(c)

@@ -58,6 +58,7 @@ func Dossier(in DossierInput) ([]byte, error) {
 		}
 	}
 	slices.SortFunc(lines, func(a, b stayLine) int { return cmpSeq(a.Seq, b.Seq) })
+	lines = keepAcks(lines)
 
 	mark := ""
 	if Draft(v) {
@@ -251,24 +252,30 @@ func alarmRows(lines []stayLine, lang Lang, ck clock, who people) [][]cell {
 		if l.Kind != stayAlarmRaised {
 			continue
 		}
+		if l.AlarmID != "" && slices.ContainsFunc(lines[:i], func(r stayLine) bool { return r.Kind == stayAlarmRaised && sameAlarm(r, l) }) {
+			continue // raised again under its id: one alarm, one row
+		}
 		cleared, acked := "-", lang.t(text{"belum diakui", "not acknowledged"})
 		ackColor := red
 		for _, m := range lines[i+1:] {
-			if m.Alarm != l.Alarm || m.Door != l.Door {
+			if !sameAlarm(m, l) {
 				continue
 			}
-			if m.Kind == stayAlarmCleared && cleared == "-" {
-				cleared = ck.at(m.Time)
-			}
-			if m.Kind == stayAlarmAcked {
+			switch m.Kind {
+			case stayAlarmCleared:
+				cleared = ck.at(m.Time) // the last clearing, after the last raise
+			case stayAlarmRaised:
+				if m.AlarmID != "" {
+					cleared = "-" // active again
+				}
+			case stayAlarmAcked:
 				acked, ackColor = who.name(m.Actor)+"\n"+ck.at(m.Time), black
-				break
 			}
-			if m.Kind == stayAlarmRaised {
-				break
+			if m.Kind == stayAlarmRaised && m.AlarmID == "" {
+				break // before alarm ids, a second raise was a second alarm
 			}
 		}
-		rows = append(rows, []cell{{s: lang.alarmName(l.Alarm), bold: true, color: red}, plain(ck.at(l.Time)), plain(cleared), {s: acked, color: ackColor}})
+		rows = append(rows, []cell{{s: l.alarmLabel(lang), bold: true, color: red}, plain(ck.at(l.Time)), plain(cleared), {s: acked, color: ackColor}})
 	}
 	return rows
 }

@@ -48,14 +48,14 @@ func TestDossierText(t *testing.T) {
 			"Arsipkan berkas", "Pengisian formulir dan", "Ayu Wulandari (ayu)", "Hasan Basri (hasan)", "Citra Lestari (citra)",
 			"09:03:00 – 09:10:00 WIB", "▲ MELEBIHI mutu", // step 3 took 7m of 5m
 			"didampingi Oki Pratama (oki)", "pendamping Oki Pratama (oki) keluar",
-			"ALARM: pengunjung tanpa pendamping", "belum diakui",
+			"ALARM: A0025 pengunjung tanpa pendamping", "diakui oleh Citra Lestari (citra)",
 			"Disk di rak 3 diganti, RAID dibangun ulang.",
 			"Hash peristiwa seq " + itoa(last.Seq), last.Hash,
 			"Pengesahan", "Tanggal:",
 		}},
 		{"V0001", report.English, false, []string{
 			"SERVER ROOM VISIT FILE", "Visit V0001 · state: archived", "OVER the", "escorted by Oki Pratama (oki)",
-			"ALARM: visitor unescorted", "not acknowledged", "Hash of event seq " + itoa(last.Seq),
+			"ALARM: A0025 visitor unescorted", "acknowledged by Citra Lestari (citra)", "Hash of event seq " + itoa(last.Seq),
 		}},
 		{"V0002", report.Indonesian, true, []string{
 			"KONSEP / DRAFT: kunjungan ini belum diarsipkan (status: ditolak)", "DITOLAK: tanda",

@@ -141,6 +141,8 @@ func (s *site) day() {
 	s.walk()
 	s.tap(2*time.Minute, "exit", "C-vina")
 	s.walk()
+	s.clock.add(30 * time.Second)
+	s.ackAll("citra", "pendamping dipanggil kembali")
 	s.step(v1, 4*time.Minute, controller.ActionReturnID, "adi", "")
 	s.step(v1, 12*time.Minute, controller.ActionReport, "citra", "Disk di rak 3 diganti, RAID dibangun ulang. Pendamping keluar lebih dulu 2 menit.")
 	s.step(v1, 6*time.Minute, controller.ActionOrderArchive, "hasan", "")
@@ -156,6 +158,20 @@ func (s *site) day() {
 	s.step(v3, time.Minute, controller.ActionCheck, "citra", "")
 	s.step(v3, 9*time.Minute, controller.ActionApprove, "hasan", "")
 	s.clock.add(20 * time.Minute)
+}
+
+// ackAll acknowledges every alarm that waits for it, as by.
+func (s *site) ackAll(by, note string) {
+	s.t.Helper()
+	st, err := s.ctrl.Status(context.Background())
+	s.must(err)
+	if len(st.AwaitingAck) == 0 {
+		s.t.Fatal("no alarm awaits an acknowledgement")
+	}
+	for _, a := range st.AwaitingAck {
+		_, err := s.ctrl.AckAlarm(context.Background(), a.ID, by, note)
+		s.must(err)
+	}
 }
 
 func (s *site) visit(id string) controller.Visit {

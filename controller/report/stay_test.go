@@ -1,8 +1,11 @@
 package report
 
 import (
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/pintu/pintu/controller"
 )
@@ -38,10 +41,18 @@ func TestStayLineOf(t *testing.T) {
 			true, stayVisitorExit, "Vina Maharani (vina) keluar melalui pintu server-room", "Vina Maharani (vina) left through door server-room"},
 		{"visit alarm", v, controller.Event{Type: controller.EventAlarmRaised, Visit: "V0007", Person: "vina", Detail: "overstay", Time: at(30)},
 			true, stayAlarmRaised, "ALARM: melewati batas waktu kunjungan", "ALARM: overstay"},
+		{"visit alarm with its id", v, controller.Event{Type: controller.EventAlarmRaised, Visit: "V0007", Person: "vina", Detail: "A0031 overstay", Time: at(30)},
+			true, stayAlarmRaised, "ALARM: A0031 melewati batas waktu kunjungan", "ALARM: A0031 overstay"},
+		{"visit alarm acknowledged with a note", v, controller.Event{Type: controller.EventAlarmAcked, Visit: "V0007", Actor: "citra", Detail: "A0031 overstay: extended: vendor", Time: at(50)},
+			true, stayAlarmAcked, "alarm A0031 melewati batas waktu kunjungan diakui oleh Citra Lestari (citra)", "alarm A0031 overstay acknowledged by Citra Lestari (citra)"},
+		{"door alarm acknowledged after the stay", v, controller.Event{Type: controller.EventAlarmAcked, Door: "server-room", Actor: "citra", Detail: "A0020 forced_open", Time: at(90)},
+			true, stayAlarmAcked, "alarm A0020 pintu dibuka paksa diakui oleh Citra Lestari (citra)", "alarm A0020 door forced open acknowledged by Citra Lestari (citra)"},
+		{"acknowledgement at another door", v, controller.Event{Type: controller.EventAlarmAcked, Door: "lab", Actor: "citra", Detail: "A0020 forced_open", Time: at(20)}, false, 0, "", ""},
+		{"acknowledgement before the stay", v, controller.Event{Type: controller.EventAlarmAcked, Door: "server-room", Actor: "citra", Detail: "A0002 forced_open", Time: at(5)}, false, 0, "", ""},
 		{"visit alarm cleared after the stay", v, controller.Event{Type: controller.EventAlarmCleared, Visit: "V0007", Detail: "visitor_unescorted", Time: at(41)},
 			true, stayAlarmCleared, "alarm selesai: pengunjung tanpa pendamping", "alarm cleared: visitor unescorted"},
-		{"unknown event type naming the visit", v, controller.Event{Type: "alarm_acknowledged", Visit: "V0007", Detail: "visitor_unescorted by citra", Time: at(42)},
-			true, stayOther, "alarm_acknowledged: visitor_unescorted by citra", "alarm_acknowledged: visitor_unescorted by citra"},
+		{"unknown event type naming the visit", v, controller.Event{Type: "visitor_photo", Visit: "V0007", Detail: "taken at the desk", Time: at(42)},
+			true, stayOther, "visitor_photo: taken at the desk", "visitor_photo: taken at the desk"},
 		{"escort leaves during the stay", v, controller.Event{Type: controller.EventExit, Person: "oki", Door: "server-room", Time: at(20)},
 			true, stayEscortExit, "pendamping Oki Pratama (oki) keluar melalui pintu server-room", "escort Oki Pratama (oki) left through door server-room"},
 		{"escort leaves after the stay", v, controller.Event{Type: controller.EventExit, Person: "oki", Door: "server-room", Time: at(45)}, false, 0, "", ""},
@@ -97,5 +108,29 @@ func TestPrintable(t *testing.T) {
 		if got := printable(in); got != want {
 			t.Errorf("printable(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestAlarmRowsPairByID(t *testing.T) {
+	at := func(m int) time.Time { return time.Date(2026, 11, 2, 2, m, 0, 0, time.UTC) }
+	lines := keepAcks([]stayLine{
+		{Seq: 10, Kind: stayAlarmRaised, AlarmID: "A0010", Alarm: "forced_open", Door: "server-room", Time: at(10)},
+		{Seq: 11, Kind: stayAlarmCleared, AlarmID: "A0010", Alarm: "forced_open", Door: "server-room", Time: at(11)},
+		{Seq: 12, Kind: stayAlarmRaised, AlarmID: "A0010", Alarm: "forced_open", Door: "server-room", Time: at(12)}, // again, same alarm
+		{Seq: 13, Kind: stayAlarmCleared, AlarmID: "A0010", Alarm: "forced_open", Door: "server-room", Time: at(13)},
+		{Seq: 14, Kind: stayAlarmAcked, AlarmID: "A0002", Alarm: "forced_open", Door: "server-room", Actor: "citra", Time: at(14)}, // raised before the stay
+		{Seq: 15, Kind: stayAlarmAcked, AlarmID: "A0010", Alarm: "forced_open", Door: "server-room", Actor: "citra", Time: at(15)},
+	})
+	if slices.ContainsFunc(lines, func(l stayLine) bool { return l.AlarmID == "A0002" }) {
+		t.Errorf("keepAcks kept the acknowledgement of an alarm not raised during the stay")
+	}
+	rows := alarmRows(lines, English, clock{time.UTC}, newPeople([]controller.Person{{ID: "citra", Name: "Citra Lestari"}}))
+	if len(rows) != 1 {
+		t.Fatalf("alarmRows made %d rows for one alarm raised twice, want 1", len(rows))
+	}
+	got := []string{rows[0][0].s, rows[0][1].s, rows[0][2].s, rows[0][3].s}
+	want := []string{"A0010 door forced open", "2026-11-02 02:10:00 UTC", "2026-11-02 02:13:00 UTC", "Citra Lestari (citra)\n2026-11-02 02:15:00 UTC"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("alarmRows row (-want +got):\n%s", diff)
 	}
 }

@@ -177,3 +177,32 @@ func pending(t *testing.T, s Outbox, limit int) []controller.Event {
 	}
 	return evs
 }
+
+// testAlarmsAndDoors: listed alarms upsert by ID and leave with AlarmsGone;
+// door records (lockdown) upsert by name; both survive in Load.
+func testAlarmsAndDoors(t *testing.T, s controller.Store) {
+	var c chain
+	forced := controller.Alarm{ID: "A0002", Kind: controller.AlarmForcedOpen, Door: "server-room", Since: at, Active: true, NeedsAck: true}
+	tamper := controller.Alarm{ID: "A0001", Kind: controller.AlarmTamper, Door: "server-room", Since: at, Active: true, NeedsAck: true}
+	down := controller.DoorRecord{Name: "server-room", Lockdown: true, Since: at, By: "p-budi"}
+	mustCommit(t, s, controller.Change{Events: c.next(1), Alarms: []controller.Alarm{forced, tamper}, Doors: []controller.DoorRecord{down}})
+	cleared := forced
+	cleared.Active, cleared.ClearedAt = false, at.Add(time.Minute)
+	up := down
+	up.Lockdown, up.Since = false, at.Add(time.Hour)
+	mustCommit(t, s, controller.Change{Events: c.next(1), Alarms: []controller.Alarm{cleared}, AlarmsGone: []string{tamper.ID, "A9999"},
+		Doors: []controller.DoorRecord{up}})
+	snap := mustLoad(t, s)
+	if diff := cmp.Diff([]controller.Alarm{cleared}, snap.Alarms, equateEmpty); diff != "" {
+		t.Errorf("Load().Alarms mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]controller.DoorRecord{up}, snap.Doors, equateEmpty); diff != "" {
+		t.Errorf("Load().Doors mismatch (-want +got):\n%s", diff)
+	}
+	// An alarm raised and gone in one change is gone.
+	again := controller.Alarm{ID: "A0003", Kind: controller.AlarmHeldOpen, Door: "server-room", Since: at}
+	mustCommit(t, s, controller.Change{Events: c.next(1), Alarms: []controller.Alarm{again}, AlarmsGone: []string{again.ID}})
+	if got := mustLoad(t, s).Alarms; len(got) != 1 {
+		t.Errorf("Load().Alarms after an alarm raised and gone at once = %+v, want only %s", got, cleared.ID)
+	}
+}

@@ -32,6 +32,8 @@ import (
 //   - a Change applies Events, People, Cards, Visits, Enter, then Leave, in
 //     slice order, so a later record with the same ID wins;
 //   - a Change with a record whose ID is empty is refused;
+//   - alarms upsert by ID and AlarmsGone drops them, after Alarms; door
+//     records upsert by name;
 //   - Events visits the events stored when it is called, and calls fn outside
 //     any lock or transaction, so fn may itself Commit.
 func Run(t *testing.T, open func(t *testing.T) controller.Store) {
@@ -52,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) controller.Store) {
 		{"Concurrent", one(testConcurrent)},
 		{"RemoteRecords", one(testRemoteRecords)},
 		{"RemoteRefused", testRemoteRefused},
+		{"AlarmsAndDoors", one(testAlarmsAndDoors)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
@@ -383,6 +386,18 @@ func testCommitRefused(t *testing.T, open opener) {
 		{"leave without person", 3, func(c *controller.Change) {
 			c.Events = all[3:4]
 			c.Leave = append(c.Leave, "")
+		}},
+		{"alarm without id", 3, func(c *controller.Change) {
+			c.Events = all[3:4]
+			c.Alarms = []controller.Alarm{{Kind: controller.AlarmTamper}}
+		}},
+		{"alarm gone without id", 3, func(c *controller.Change) {
+			c.Events = all[3:4]
+			c.AlarmsGone = []string{""}
+		}},
+		{"door without name", 3, func(c *controller.Change) {
+			c.Events = all[3:4]
+			c.Doors = []controller.DoorRecord{{Lockdown: true}}
 		}},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,261 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file is the Controller's methods that change something: each runs
+// one step on the Run goroutine and processes it (see process).
+
+// run computes a step on the Run goroutine and processes it.
+func (c *Controller) run(ctx context.Context, fn func(now time.Time) (*step, error)) error {
+	var err error
+	derr := c.do(ctx, func(now time.Time) {
+		var st *step
+		if st, err = fn(now); err == nil {
+			err = c.process(st)
+		}
+	})
+	return errors.Join(derr, err)
+}
+
+// Tap presents card at the named door's reader. An entry read is granted,
+// denied or pending; an exit read is always granted (egress is never
+// blocked) and releases the strike before anything is written. If the
+// audit event cannot be committed the door stays locked for an entry read,
+// which is denied with ReasonStorageFailure.
+func (c *Controller) Tap(ctx context.Context, door, reader, card string) (Result, error) {
+	var res Result
+	var err error
+	fn := func(now time.Time) {
+		var st *step
+		res, st, err = c.st.tap(now, door, reader, card)
+		if err != nil {
+			return
+		}
+		if c.process(st) != nil {
+			res = Result{Decision: Denied, Reason: ReasonStorageFailure, Person: res.Person, Visit: res.Visit}
+			if st.egress {
+				res.Decision = Granted // the strike was released anyway
+			}
+			return
+		}
+		res.Seq = st.resultSeq()
+	}
+	var derr error
+	if c.exitReader(door, reader) {
+		derr = c.doEgress(ctx, door, fn)
+	} else {
+		derr = c.do(ctx, fn)
+	}
+	return res, errors.Join(derr, err)
+}
+
+// SetContact reports the door contact: open or closed.
+func (c *Controller) SetContact(ctx context.Context, door string, open bool) error {
+	return c.run(ctx, func(now time.Time) (*step, error) { return c.st.contact(now, door, open) })
+}
+
+// RequestExit reports a press of the door's request-to-exit button. It always
+// releases the strike, before anything is written: egress is never blocked.
+// An error wrapping ErrStorage means the strike was released but the press
+// could not be logged.
+func (c *Controller) RequestExit(ctx context.Context, door string) error {
+	if !slices.ContainsFunc(c.cfg.Doors, func(d DoorConfig) bool { return d.Name == door }) {
+		return fmt.Errorf("%w: unknown door %q", ErrNotFound, door)
+	}
+	var err error
+	derr := c.doEgress(ctx, door, func(now time.Time) {
+		var st *step
+		if st, err = c.st.rex(now, door); err == nil {
+			err = c.process(st)
+		}
+	})
+	return errors.Join(derr, err)
+}
+
+// SetTamper reports the door's enclosure tamper switch: tampered raises the
+// tamper alarm, a closed enclosure ends its cause. Reporting the same state
+// again changes nothing.
+func (c *Controller) SetTamper(ctx context.Context, door string, tampered bool) error {
+	return c.run(ctx, func(now time.Time) (*step, error) { return c.st.tamper(now, door, tampered) })
+}
+
+// Lockdown puts a door (all doors when door is empty) in lockdown, where
+// only egress opens it, or releases it; by must be a coordinator or the
+// head. It is the same state a signed remote lockdown sets, and it survives
+// a restart. It returns the doors that changed, and an error wrapping
+// ErrAlready when none did.
+func (c *Controller) Lockdown(ctx context.Context, door, by string, on bool) ([]string, error) {
+	var changed []string
+	err := c.run(ctx, func(now time.Time) (*step, error) {
+		st, ch, err := c.st.lockdown(now, door, on, by)
+		changed = ch
+		return st, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return changed, nil
+}
+
+// AckAlarm is a coordinator or the head acknowledging a listed alarm, with
+// an optional note. An alarm whose cause is gone leaves the list. An alarm
+// no longer listed is refused with ErrAlready, saying why.
+func (c *Controller) AckAlarm(ctx context.Context, id, by, note string) (Alarm, error) {
+	var a Alarm
+	err := c.run(ctx, func(now time.Time) (*step, error) {
+		st, x, err := c.st.ack(now, id, by, note)
+		a = x
+		return st, err
+	})
+	if errors.Is(err, ErrNotFound) {
+		if raised, ok := c.raisedAlarm(strings.TrimSpace(id)); ok {
+			why := "its cause ended and it was acknowledged"
+			if !raised.Kind.NeedsAck() {
+				why = "its cause ended, and it needs no acknowledgement"
+			}
+			return Alarm{}, fmt.Errorf("%w: alarm %s (%s) is no longer listed: %s", ErrAlready, raised.ID, raised.Kind, why)
+		}
+	}
+	return a, err
+}
+
+// raisedAlarm finds, in the log, the alarm an id names: its id is the seq
+// of the event that raised it.
+func (c *Controller) raisedAlarm(id string) (Alarm, bool) {
+	seq, err := strconv.ParseUint(strings.TrimPrefix(id, "A"), 10, 64)
+	if err != nil || !strings.HasPrefix(id, "A") || seq == 0 {
+		return Alarm{}, false
+	}
+	var found Alarm
+	ok := false
+	_ = c.store.Events(EventQuery{FromSeq: seq, ToSeq: seq}, func(e Event) error {
+		kind, _, _ := strings.Cut(strings.TrimPrefix(e.Detail, id+" "), ":")
+		if e.Type == EventAlarmRaised && strings.HasPrefix(e.Detail, id+" ") {
+			found, ok = Alarm{ID: id, Kind: AlarmKind(kind)}, true
+		}
+		return nil
+	})
+	return found, ok
+}
+
+// AddPerson registers a person.
+func (c *Controller) AddPerson(ctx context.Context, p Person, actor string) error {
+	return c.run(ctx, func(now time.Time) (*step, error) { return c.st.addPerson(now, p, actor) })
+}
+
+// UpdatePerson changes a person's name, roles, organisation or identity
+// document, and returns the person after the change.
+func (c *Controller) UpdatePerson(ctx context.Context, id string, u PersonUpdate, actor string) (Person, error) {
+	var p Person
+	err := c.run(ctx, func(now time.Time) (*step, error) {
+		st, x, err := c.st.updatePerson(now, id, u, actor)
+		p = x
+		return st, err
+	})
+	return p, err
+}
+
+// SetDisabled disables (off) or enables a person; see Person.Disabled.
+func (c *Controller) SetDisabled(ctx context.Context, id string, off bool, actor string) (Person, error) {
+	var p Person
+	err := c.run(ctx, func(now time.Time) (*step, error) {
+		st, x, err := c.st.setDisabled(now, id, off, actor)
+		p = x
+		return st, err
+	})
+	return p, err
+}
+
+// AssignCard binds a card to a person.
+func (c *Controller) AssignCard(ctx context.Context, card, person, actor string) error {
+	return c.run(ctx, func(now time.Time) (*step, error) { return c.st.assignCard(now, card, person, actor) })
+}
+
+// RevokeCard revokes a card; it is denied from then on.
+func (c *Controller) RevokeCard(ctx context.Context, card, actor string) error {
+	return c.run(ctx, func(now time.Time) (*step, error) { return c.st.revokeCard(now, card, actor) })
+}
+
+// SubmitVisit is SOP step 1: admin staff enter the visitor's form.
+func (c *Controller) SubmitVisit(ctx context.Context, f VisitForm, by string) (Visit, error) {
+	var v Visit
+	err := c.run(ctx, func(now time.Time) (*step, error) {
+		st, x, err := c.st.submit(now, f, by)
+		v = x
+		return st, err
+	})
+	return v.clone(), err
+}
+
+// Step takes a workflow step on a visit: check, approve, reject, return-id,
+// report, order-archive or archive. note is the rejection reason or the work
+// report.
+func (c *Controller) Step(ctx context.Context, visit string, a Action, by, note string) (Visit, error) {
+	var v Visit
+	err := c.run(ctx, func(now time.Time) (*step, error) {
+		st, x, err := c.st.step(now, visit, a, by, note)
+		v = x
+		return st, err
+	})
+	return v.clone(), err
+}
+
+// Remote decides on a signed remote command and executes it if it is
+// accepted. Every command, accepted or refused, however malformed, is
+// recorded in one remote_command audit event before any relay moves. A
+// refusal is not an error; an error means the controller is not running.
+func (c *Controller) Remote(ctx context.Context, in RemoteInput) (RemoteResult, error) {
+	return c.remoteRun(ctx, func(now time.Time) (RemoteResult, *step) { return c.st.remoteCommand(now, in) })
+}
+
+// CodeCommand executes an unlock or lock from an integration that cannot
+// sign (the Home Assistant lock entity), for the person its code maps to.
+// It is audited like a signed command.
+func (c *Controller) CodeCommand(ctx context.Context, in CodeInput) (RemoteResult, error) {
+	return c.remoteRun(ctx, func(now time.Time) (RemoteResult, *step) { return c.st.codeCommand(now, in) })
+}
+
+func (c *Controller) remoteRun(ctx context.Context, fn func(now time.Time) (RemoteResult, *step)) (RemoteResult, error) {
+	var res RemoteResult
+	err := c.do(ctx, func(now time.Time) {
+		var st *step
+		res, st = fn(now)
+		if err := c.process(st); err != nil {
+			res.Accepted, res.Reason, res.Detail, res.Seq = false, string(ReasonStorageFailure), "the audit log could not be written; nothing done", 0
+			return
+		}
+		res.Seq = st.resultSeq()
+	})
+	return res, err
+}
+
+// AddKey registers a coordinator's public key for remote commands.
+func (c *Controller) AddKey(ctx context.Context, person string, pub []byte, actor string) (Key, error) {
+	var k Key
+	err := c.run(ctx, func(now time.Time) (*step, error) {
+		st, x, err := c.st.addKey(now, person, pub, actor)
+		k = x
+		return st, err
+	})
+	return k, err
+}
+
+// RevokeKey revokes a remote command key; commands it signs are refused
+// unknown_key from then on.
+func (c *Controller) RevokeKey(ctx context.Context, id, actor string) (Key, error) {
+	var k Key
+	err := c.run(ctx, func(now time.Time) (*step, error) {
+		st, x, err := c.st.revokeKey(now, id, actor)
+		k = x
+		return st, err
+	})
+	return k, err
+}

@@ -1,0 +1,192 @@
+package controller
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// This file is the people and cards records: registering, updating,
+// disabling and enabling people; assigning and revoking cards.
+
+// PersonUpdate names the fields of a person to change; nil fields stay.
+type PersonUpdate struct {
+	Name  *string
+	Roles []Role // nil: unchanged
+	Org   *string
+	IDDoc *string
+}
+
+func validID(what, id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("%w: %s is empty", ErrInvalid, what)
+	case len(id) > 64:
+		return fmt.Errorf("%w: %s %q is longer than 64 characters", ErrInvalid, what, id)
+	case strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+		return fmt.Errorf("%w: %s %q contains spaces or control characters", ErrInvalid, what, id)
+	}
+	return nil
+}
+
+// checkRoles validates and normalises a person's roles.
+func checkRoles(id string, roles []Role) ([]Role, error) {
+	if len(roles) == 0 {
+		return nil, fmt.Errorf("%w: person %q: no role", ErrInvalid, id)
+	}
+	for _, r := range roles {
+		if _, err := ParseRole(string(r)); err != nil {
+			return nil, fmt.Errorf("person %q: %w", id, err)
+		}
+	}
+	roles = slices.Compact(slices.Sorted(slices.Values(roles)))
+	if slices.Contains(roles, RoleVisitor) && len(roles) > 1 {
+		return nil, fmt.Errorf("%w: person %q: a visitor cannot also hold a staff role", ErrInvalid, id)
+	}
+	return roles, nil
+}
+
+func (s *state) addPerson(now time.Time, p Person, actor string) (*step, error) {
+	p.ID, p.Name = strings.TrimSpace(p.ID), strings.TrimSpace(p.Name)
+	if err := validID("person id", p.ID); err != nil {
+		return nil, err
+	}
+	if p.Name == "" {
+		return nil, fmt.Errorf("%w: person %q: name is empty", ErrInvalid, p.ID)
+	}
+	roles, err := checkRoles(p.ID, p.Roles)
+	if err != nil {
+		return nil, err
+	}
+	p.Roles, p.Disabled, p.DisabledAt = roles, false, time.Time{}
+	if _, ok := s.rec.Person(p.ID); ok {
+		return nil, fmt.Errorf("%w: person %q", ErrExists, p.ID)
+	}
+	st := s.begin(now)
+	st.putPerson(p)
+	st.emit(Event{Type: EventPersonAdded, Person: p.ID, Actor: actor, Detail: rolesText(p.Roles)})
+	return st, nil
+}
+
+// updatePerson changes a person's name, roles, organisation or identity
+// document. The event says what changed, from what to what. A visitor
+// cannot become staff nor staff a visitor: that is a new person.
+func (s *state) updatePerson(now time.Time, id string, u PersonUpdate, actor string) (*step, Person, error) {
+	old, ok := s.rec.Person(id)
+	if !ok {
+		return nil, Person{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, id)
+	}
+	if u.Name == nil && u.Roles == nil && u.Org == nil && u.IDDoc == nil {
+		return nil, Person{}, fmt.Errorf("%w: person %s: nothing to change (give a name, roles, organisation or identity document)", ErrInvalid, id)
+	}
+	p := old
+	p.Roles = slices.Clone(old.Roles)
+	var changes []string
+	field := func(name, from, to string) {
+		if from != to {
+			changes = append(changes, fmt.Sprintf("%s %q -> %q", name, from, to))
+		}
+	}
+	if u.Name != nil {
+		p.Name = strings.TrimSpace(*u.Name)
+		if p.Name == "" {
+			return nil, Person{}, fmt.Errorf("%w: person %s: name is empty", ErrInvalid, id)
+		}
+		field("name", old.Name, p.Name)
+	}
+	if u.Roles != nil {
+		roles, err := checkRoles(id, u.Roles)
+		if err != nil {
+			return nil, Person{}, err
+		}
+		if slices.Contains(roles, RoleVisitor) != old.IsVisitor() {
+			return nil, Person{}, fmt.Errorf("%w: person %s: a visitor cannot become staff, nor staff a visitor; register a new person", ErrInvalid, id)
+		}
+		p.Roles = roles
+		field("roles", rolesText(old.Roles), rolesText(roles))
+	}
+	if u.Org != nil {
+		p.Org = strings.TrimSpace(*u.Org)
+		field("org", old.Org, p.Org)
+	}
+	if u.IDDoc != nil {
+		p.IDDoc = strings.TrimSpace(*u.IDDoc)
+		field("id_doc", old.IDDoc, p.IDDoc)
+	}
+	if len(changes) == 0 {
+		return nil, Person{}, fmt.Errorf("%w: person %s already has these values", ErrAlready, id)
+	}
+	st := s.begin(now)
+	st.putPerson(p)
+	st.emit(Event{Type: EventPersonUpdated, Person: id, Actor: actor, Detail: strings.Join(changes, "; ")})
+	return st, p, nil
+}
+
+// setDisabled disables or enables a person. A disabled person's cards are
+// refused (revoked) at every reader, their remote keys stop verifying,
+// their reads still pairing stop counting, and they take no SOP step. A
+// visit they are inside stays as it is.
+func (s *state) setDisabled(now time.Time, id string, off bool, actor string) (*step, Person, error) {
+	p, ok := s.rec.Person(id)
+	if !ok {
+		return nil, Person{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, id)
+	}
+	if p.Disabled == off {
+		word := "enabled"
+		if off {
+			word = "disabled"
+		}
+		return nil, Person{}, fmt.Errorf("%w: person %s is already %s", ErrAlready, id, word)
+	}
+	p.Roles = slices.Clone(p.Roles)
+	st := s.begin(now)
+	st.housekeep()
+	p.Disabled, p.DisabledAt = off, time.Time{}
+	t := EventPersonOn
+	if off {
+		p.DisabledAt = now.UTC()
+		t = EventPersonOff
+	}
+	st.putPerson(p)
+	st.emit(Event{Type: t, Person: id, Actor: actor})
+	if off {
+		st.dropReadsOf(id, ReasonRevoked, "person disabled")
+	}
+	return st, p, nil
+}
+
+func (s *state) assignCard(now time.Time, card, person, actor string) (*step, error) {
+	card = strings.TrimSpace(card)
+	if err := validID("card", card); err != nil {
+		return nil, err
+	}
+	if _, ok := s.rec.Person(person); !ok {
+		return nil, fmt.Errorf("%w: unknown person %q", ErrNotFound, person)
+	}
+	if c, ok := s.rec.Card(card); ok && !c.Revoked {
+		return nil, fmt.Errorf("%w: card %q is assigned to %q; revoke it first", ErrExists, card, c.PersonID)
+	}
+	st := s.begin(now)
+	st.putCard(Card{ID: card, PersonID: person, AssignedAt: now.UTC()})
+	st.emit(Event{Type: EventCardAssigned, Card: card, Person: person, Actor: actor})
+	return st, nil
+}
+
+func (s *state) revokeCard(now time.Time, card, actor string) (*step, error) {
+	c, ok := s.rec.Card(card)
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown card %q", ErrNotFound, card)
+	}
+	if c.Revoked {
+		return nil, fmt.Errorf("%w: card %q is already revoked", ErrInvalid, card)
+	}
+	st := s.begin(now)
+	st.housekeep()
+	c.Revoked, c.RevokedAt = true, now.UTC()
+	st.putCard(c)
+	st.emit(Event{Type: EventCardRevoked, Card: card, Person: c.PersonID, Actor: actor})
+	// A read made with the card no longer vouches for anyone.
+	st.dropReadsOf(c.PersonID, ReasonRevoked, "card revoked")
+	return st, nil
+}
