@@ -276,6 +276,9 @@ func (o *Opts) resolve() (Opts, error) {
 	if r.BufferSize == 0 {
 		r.BufferSize = DefaultOpts.BufferSize
 	}
+	if r.Consumer == "" {
+		r.Consumer = DefaultOpts.Consumer
+	}
 	if r.Gap < 0 {
 		return r, fmt.Errorf("wiegand: gap %v is negative", r.Gap)
 	}

@@ -60,6 +60,9 @@ type Opts struct {
 	// until they are read, from 256 to 1024; past it, the oldest are
 	// dropped. Zero means 256, about seven 34-bit frames.
 	BufferSize int
+	// Consumer is the label the kernel shows for the two lines while they
+	// are requested (gpioinfo). Empty means "pintu-wiegand".
+	Consumer string
 }
 
 // DefaultOpts is the configuration used for a nil *Opts and for zero
@@ -67,6 +70,7 @@ type Opts struct {
 var DefaultOpts = Opts{
 	Gap:        25 * time.Millisecond,
 	BufferSize: 256,
+	Consumer:   "pintu-wiegand",
 }
 
 const (
