@@ -3,6 +3,7 @@ package wiegand
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -94,6 +95,73 @@ func BenchmarkEndOfFrame(b *testing.B) {
 				b.ReportMetric(float64(eofGoal(iv))/float64(time.Microsecond), "goal-us")
 			})
 		}
+	}
+}
+
+// BenchmarkDevEndOfFrame reports, on the wall clock, how long after a
+// frame's last edge a Dev delivers its card: the decoder's end of frame
+// (BenchmarkEndOfFrame), the Dev's wait for edges the kernel queues late,
+// and the wake-ups of its goroutine. The source plays 26-bit frames in
+// real time, handing each edge over at its timestamp (late by its own
+// timer's lag, as the kernel's thread is by its wake-up), 20 ms apart.
+// Latencies are p50 and p99 in microseconds; goal-us is the goal, 6 ms at
+// a 2 ms bit interval and 3 ms at 200 µs; slack-us the Dev's wait past the
+// decoder's end of frame at the end, from the lags it measured.
+func BenchmarkDevEndOfFrame(b *testing.B) {
+	goals := map[time.Duration]time.Duration{
+		2 * time.Millisecond:   6 * time.Millisecond,
+		200 * time.Microsecond: 3 * time.Millisecond,
+	}
+	for _, iv := range eofIntervals {
+		b.Run(fmt.Sprintf("bits=26/interval=%v", iv), func(b *testing.B) {
+			c, err := Encode(FormatH10301, 123, 4567)
+			if err != nil {
+				b.Fatal(err)
+			}
+			frame := frameBits(c.Raw, 26)
+			var edges []Edge
+			lasts := make([]time.Duration, b.N)
+			at := 10 * time.Second
+			for i := range b.N {
+				fe := frameEdges(frame, at, iv, uint64(len(edges)+1))
+				edges = append(edges, fe...)
+				lasts[i] = fe[len(fe)-1].Time
+				at = lasts[i] + 20*time.Millisecond
+			}
+			src := newFakeSource(edges)
+			src.base = edges[0].Time - 5*time.Millisecond
+			d, err := New(src, &Opts{Lengths: []int{26}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := range b.N {
+				got, ok := <-d.Reads()
+				now := src.Now()
+				if !ok || got != c {
+					b.Fatalf("frame %d: read %v (%v), want %v; stats %+v", i, got, ok, c, d.Stats())
+				}
+				lat = append(lat, now-lasts[i])
+			}
+			b.StopTimer()
+			if st := d.Stats(); st.Frames != uint64(b.N) || st.Dropped+st.BadLength+st.BadParity+st.Noise != 0 {
+				b.Fatalf("stats %+v, want %d frames and nothing discarded", st, b.N)
+			}
+			d.Close() // the Dev's goroutine is done with its meter
+			slack := d.slack.slack()
+			slices.Sort(lat)
+			pct := func(p float64) float64 {
+				return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))]) / float64(time.Microsecond)
+			}
+			b.ReportMetric(pct(0.50), "p50-us")
+			b.ReportMetric(pct(0.99), "p99-us")
+			if g, ok := goals[iv]; ok {
+				b.ReportMetric(float64(g)/float64(time.Microsecond), "goal-us")
+			}
+			b.ReportMetric(float64(slack)/float64(time.Microsecond), "slack-us")
+			b.ReportMetric(0, "ns/op")
+		})
 	}
 }
 

@@ -40,6 +40,10 @@ type Stats struct {
 	// edge that a Dev gave up waiting for, and that came after all, is
 	// counted in LostEdges and in Late.
 	Late uint64
+	// Reordered counts edges a Dev put back in order: delivered behind an
+	// edge numbered after them, within the wait described in Caveats. A
+	// Decoder fed directly leaves it 0.
+	Reordered uint64
 }
 
 const (

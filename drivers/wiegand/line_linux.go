@@ -89,7 +89,7 @@ func newLineSource(f *os.File, lines io.Closer, d0, d1 uint32, clock int32) *lin
 func (s *lineSource) String() string { return s.f.Name() }
 
 // now reads the clock that stamps the events.
-func (s *lineSource) now() time.Duration {
+func (s *lineSource) Now() time.Duration {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(s.clock, &ts); err != nil {
 		return 0
@@ -114,7 +114,7 @@ func (s *lineSource) ReadEdges(ctx context.Context, buf []Edge, until time.Durat
 		}
 		var deadline time.Time
 		if until != 0 {
-			left := until - s.now()
+			left := until - s.Now()
 			if left <= 0 {
 				return s.readNow(raw, buf)
 			}

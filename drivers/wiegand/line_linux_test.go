@@ -140,12 +140,12 @@ func TestLineSourceSwappedWrap(t *testing.T) {
 func TestLineSourceUntil(t *testing.T) {
 	src, _ := pipeSource(t)
 	const wait = 20 * time.Millisecond
-	until := src.now() + wait
+	until := src.Now() + wait
 	n, err := src.ReadEdges(context.Background(), make([]Edge, 4), until)
 	if err != nil || n != 0 {
 		t.Errorf("ReadEdges(until) = %d, %v; want 0, nil", n, err)
 	}
-	if now := src.now(); now < until {
+	if now := src.Now(); now < until {
 		t.Errorf("ReadEdges returned %v before until", until-now)
 	}
 }
@@ -186,7 +186,7 @@ func TestLineSourceClose(t *testing.T) {
 func TestDevOverLineSource(t *testing.T) {
 	src, w := pipeSource(t)
 	c, frame := mustEncode(t, FormatH10301, 200, 3000)
-	t0 := uint64(src.now()) - uint64(time.Second)
+	t0 := uint64(src.Now()) - uint64(time.Second)
 	var raw []byte
 	for i, b := range frame {
 		off := uint32(17)
