@@ -18,6 +18,7 @@ import (
 	"github.com/pintu/pintu/config"
 	"github.com/pintu/pintu/controller"
 	"github.com/pintu/pintu/controller/doorio"
+	"github.com/pintu/pintu/controller/doorio/doortest"
 	"github.com/pintu/pintu/controller/memstore"
 	"github.com/pintu/pintu/drivers/wiegand"
 	"github.com/pintu/pintu/internal/hwtest"
@@ -38,7 +39,7 @@ doors:
 // station is pintud's wiring on fake hardware: the hardware opened by
 // doorio.Open from a config, a controller on a memstore, both running.
 type station struct {
-	res  *hwtest.Resolver
+	res  *doortest.Resolver
 	hw   *doorio.Devices
 	ctrl *controller.Controller
 	taps chan doorio.TapRecord
@@ -51,7 +52,7 @@ func startStation(t testing.TB, yaml string, store controller.Store, onOut func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &station{res: hwtest.NewResolver(), taps: make(chan doorio.TapRecord, 64)}
+	s := &station{res: doortest.NewResolver(), taps: make(chan doorio.TapRecord, 64)}
 	s.res.OnOut = onOut
 	log := slog.New(slog.DiscardHandler)
 	s.hw, err = doorio.Open(cfg, "pintud.yaml", false, func() (doorio.Resolver, error) { return s.res, nil }, log)
@@ -285,7 +286,7 @@ func TestHwcheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	synctest.Test(t, func(t *testing.T) {
-		res := hwtest.NewResolver()
+		res := doortest.NewResolver()
 		out := &syncBuffer{}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)

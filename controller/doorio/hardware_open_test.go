@@ -7,7 +7,7 @@ import (
 
 	"github.com/pintu/pintu/config"
 	"github.com/pintu/pintu/controller/doorio"
-	"github.com/pintu/pintu/internal/hwtest"
+	"github.com/pintu/pintu/controller/doorio/doortest"
 )
 
 // openConfig is a door with every kind of GPIO line: Wiegand readers on
@@ -27,13 +27,13 @@ doors:
     indicator: {driver: gpio, led: GPIO20, buzzer: GPIO21}
 `
 
-func openFake(t *testing.T, yaml string) (*hwtest.Resolver, *doorio.Devices) {
+func openFake(t *testing.T, yaml string) (*doortest.Resolver, *doorio.Devices) {
 	t.Helper()
 	cfg, err := config.Parse("pintud.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := hwtest.NewResolver()
+	res := doortest.NewResolver()
 	hw, err := doorio.Open(cfg, "pintud.yaml", false, func() (doorio.Resolver, error) { return res, nil }, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +153,7 @@ doors:
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := hwtest.NewResolver()
+			res := doortest.NewResolver()
 			_, err = doorio.Open(cfg, "pintud.yaml", false, func() (doorio.Resolver, error) { return res, nil }, nil)
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("Open error = %v, want %q", err, tt.want)

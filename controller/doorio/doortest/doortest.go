@@ -1,4 +1,8 @@
-package hwtest
+// Package doortest holds a doorio.Resolver over fakes, for tests of the
+// door hardware opened from a configuration: recording pins
+// (hwtest.Pin), fake Wiegand edge sources (hwtest.EdgeSource) and empty
+// bus playbacks.
+package doortest
 
 import (
 	"errors"
@@ -19,6 +23,7 @@ import (
 	"github.com/pintu/pintu/config"
 	"github.com/pintu/pintu/controller/doorio"
 	"github.com/pintu/pintu/drivers/wiegand"
+	"github.com/pintu/pintu/internal/hwtest"
 )
 
 // ErrNoPin is wrapped by Resolver for a line it does not have.
@@ -34,14 +39,14 @@ type Resolver struct {
 	OnOut func(pin string, l gpio.Level)
 
 	mu        sync.Mutex
-	pins      map[int]*Pin
+	pins      map[int]*hwtest.Pin
 	consumers map[int]string
-	sources   map[string]chan *EdgeSource // by d0, every source opened
+	sources   map[string]chan *hwtest.EdgeSource // by d0, every source opened
 }
 
 // NewResolver returns a Resolver with no line resolved yet.
 func NewResolver() *Resolver {
-	return &Resolver{pins: map[int]*Pin{}, consumers: map[int]string{}, sources: map[string]chan *EdgeSource{}}
+	return &Resolver{pins: map[int]*hwtest.Pin{}, consumers: map[int]string{}, sources: map[string]chan *hwtest.EdgeSource{}}
 }
 
 func (r *Resolver) offset(p config.Pin) (int, error) {
@@ -62,7 +67,7 @@ func (r *Resolver) offset(p config.Pin) (int, error) {
 	return n, nil
 }
 
-func (r *Resolver) pin(p config.Pin, consumer string) (*Pin, error) {
+func (r *Resolver) pin(p config.Pin, consumer string) (*hwtest.Pin, error) {
 	n, err := r.offset(p)
 	if err != nil {
 		return nil, err
@@ -74,7 +79,7 @@ func (r *Resolver) pin(p config.Pin, consumer string) (*Pin, error) {
 		return pin, nil
 	}
 	name := "GPIO" + strconv.Itoa(n)
-	pin := NewPin(name, n)
+	pin := hwtest.NewPin(name, n)
 	if r.OnOut != nil {
 		on := r.OnOut
 		pin.OnOut = func(l gpio.Level) { on(name, l) }
@@ -114,7 +119,7 @@ func (r *Resolver) Wiegand(d0, d1 config.Pin, consumer string) (doorio.WiegandOp
 	}
 	ch := r.sourceChan(d0.String())
 	return func(opts *wiegand.Opts) (*wiegand.Dev, error) {
-		src := NewEdgeSource("fake " + d0.String())
+		src := hwtest.NewEdgeSource("fake " + d0.String())
 		dev, err := wiegand.New(src, opts)
 		if err == nil {
 			ch <- src
@@ -139,12 +144,12 @@ func (r *Resolver) Describe(p config.Pin) (doorio.LineState, error) {
 	return s, nil
 }
 
-func (r *Resolver) sourceChan(d0 string) chan *EdgeSource {
+func (r *Resolver) sourceChan(d0 string) chan *hwtest.EdgeSource {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ch, ok := r.sources[d0]
 	if !ok {
-		ch = make(chan *EdgeSource, 8)
+		ch = make(chan *hwtest.EdgeSource, 8)
 		r.sources[d0] = ch
 	}
 	return ch
@@ -152,7 +157,7 @@ func (r *Resolver) sourceChan(d0 string) chan *EdgeSource {
 
 // Source returns the next edge source opened for the reader on d0, such
 // as "GPIO5", waiting up to 10s.
-func (r *Resolver) Source(t testing.TB, d0 string) *EdgeSource {
+func (r *Resolver) Source(t testing.TB, d0 string) *hwtest.EdgeSource {
 	t.Helper()
 	select {
 	case s := <-r.sourceChan(d0):
@@ -164,7 +169,7 @@ func (r *Resolver) Source(t testing.TB, d0 string) *EdgeSource {
 }
 
 // Get returns the Pin of offset n, or nil if it was never resolved.
-func (r *Resolver) Get(n int) *Pin {
+func (r *Resolver) Get(n int) *hwtest.Pin {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.pins[n]
