@@ -184,10 +184,9 @@ func (s *liveSource) Close() error {
 // real time, 40 ms apart (past the 25 ms gap, so that a frame a stall
 // split does not take the next ones with it). Latencies are p50 and p99
 // in microseconds; goal-us is the goal, 6 ms at a 2 ms bit interval and
-// 3 ms at 200 µs;
-// slack-us the Dev's wait past the decoder's end of frame at the end, from
-// the delivery lags it measured over its last 64 reads (lag-p50-us,
-// lag-max-us).
+// 3 ms at 200 µs; slack-us the Dev's wait past the decoder's end of frame
+// at the end, from the delivery lags it measured over its last 64 reads
+// (lag-p50-us, lag-max-us); lost the frames a stall split, discarded.
 func BenchmarkDevEndOfFrame(b *testing.B) {
 	goals := map[time.Duration]time.Duration{
 		2 * time.Millisecond:   6 * time.Millisecond,
