@@ -47,7 +47,7 @@ func BenchmarkWiegandToRelay(b *testing.B) {
 				}
 			})
 			seed(b, s.ctrl)
-			srcs := []*hwtest.EdgeSource{s.res.source(b, "GPIO5"), s.res.source(b, "GPIO12")}
+			srcs := []*hwtest.EdgeSource{s.res.Source(b, "GPIO5"), s.res.Source(b, "GPIO12")}
 			c := card(b, 1004)
 			lat := make([]time.Duration, 0, b.N)
 			ctx := b.Context()

@@ -19,10 +19,11 @@ import (
 	"github.com/pintu/pintu/internal/vmtest"
 )
 
-// vmConfig is pintud's configuration for the VM: the gpio-sim lines of
-// package vmtest and a uinput keyboard as the entry reader. The inputs
-// have no bias (pull: none), so the simulator side plays the external
-// wiring; the active levels are the defaults.
+// vmConfig is pintud's configuration for the VM: gpio-sim lines named
+// like a Raspberry Pi's, as an installer names them, and a uinput keyboard
+// as the entry reader. The inputs have no bias (pull: none), so the
+// simulator side plays the external wiring; the active levels are the
+// defaults.
 const vmConfig = `site:
   name: VM test
   timezone: UTC
@@ -39,18 +40,18 @@ doors:
         holdoff: 100ms
     relay:
       driver: gpio
-      pin: door-relay
+      pin: GPIO17
     contact:
       driver: gpio
-      pin: door-contact
+      pin: GPIO27
       pull: none
     rex:
       driver: gpio
-      pin: door-rex
+      pin: GPIO22
       pull: none
     tamper:
       driver: gpio
-      pin: door-tamper
+      pin: GPIO23
       pull: none
 `
 
@@ -98,10 +99,10 @@ func TestVMHardware(t *testing.T) {
 	pintud, pintuctl := filepath.Join(bin, "pintud"), filepath.Join(bin, "pintuctl")
 	dir := t.TempDir()
 
-	relay := vmtest.FindLine(t, "door-relay")
-	contact := vmtest.FindLine(t, "door-contact")
-	rex := vmtest.FindLine(t, "door-rex")
-	tamper := vmtest.FindLine(t, "door-tamper")
+	relay := vmtest.FindLine(t, "GPIO17")
+	contact := vmtest.FindLine(t, "GPIO27")
+	rex := vmtest.FindLine(t, "GPIO22")
+	tamper := vmtest.FindLine(t, "GPIO23")
 	set := func(l *vmtest.Line, high bool) {
 		t.Helper()
 		if err := l.SetPull(high); err != nil {

@@ -17,29 +17,45 @@ import (
 const pulse = time.Second
 
 // hwcheck is pintud -hwcheck: it opens the hardware the configuration names
-// as pintud would, pulses each relay, then prints every contact, REX and
-// tamper change and every card read until ctx is done. It opens no store
-// and decides nothing: card reads cycle the indicator through the granted,
-// denied and waiting patterns so that they can be checked too.
-func hwcheck(ctx context.Context, path string, out io.Writer, log *slog.Logger) error {
+// as pintud would, prints where each GPIO line is and who holds it, pulses
+// each relay, then prints every contact, REX and tamper change and every
+// card read until ctx is done. It opens no store and decides nothing: card
+// reads cycle the indicator through the granted, denied and waiting
+// patterns so that they can be checked too.
+func hwcheck(ctx context.Context, path string, newRes func() (doorio.Resolver, error), out io.Writer, log *slog.Logger) error {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return err
 	}
-	hw, err := openHardware(cfg, path, false, newResolver, log)
+	hw, err := doorio.Open(cfg, path, false, newRes, log)
 	if err != nil {
 		return err
 	}
-	defer hw.close()
+	defer hw.Close()
 	p := &checkPrinter{out: out}
 	p.printf("pintud hwcheck: %s, %d doors. Stop with Ctrl-C.\n", cfg.Site.Name, len(cfg.Doors))
+	// Every line goes through the GPIO character device: the kernel's
+	// view of each, as gpioinfo would show it.
+	for _, u := range hw.Lines() {
+		s, err := hw.Describe(u)
+		if err != nil {
+			p.printf("line %s (%s): %v\n", u.Use, u.Pin, err)
+			continue
+		}
+		holder := "free"
+		if s.Consumer != "" {
+			holder = fmt.Sprintf("held by %q", s.Consumer)
+		}
+		p.printf("line %s (%s): %s offset %d (%s), kernel name %q, %s [%s]\n",
+			u.Use, u.Pin, s.Chip, s.Offset, s.Label, s.Name, holder, s.Flags)
+	}
 	for _, d := range cfg.Doors {
 		what := d.Relay.Device.Describe()
-		if !usesHardware(cfg) || d.Relay.Driver == config.DriverSim {
+		if d.Relay.Driver == config.DriverSim {
 			what = "simulated"
 		}
 		p.printf("door %s: relay (%s): unlocking for %s\n", d.Name, what, pulse)
-		if err := hw.strikes.SetStrike(d.Name, true); err != nil {
+		if err := hw.Strikes.SetStrike(d.Name, true); err != nil {
 			p.printf("door %s: relay: %v\n", d.Name, err)
 		}
 		t := time.NewTimer(pulse)
@@ -48,7 +64,7 @@ func hwcheck(ctx context.Context, path string, out io.Writer, log *slog.Logger) 
 		case <-ctx.Done():
 		}
 		t.Stop()
-		if err := hw.strikes.SetStrike(d.Name, false); err != nil {
+		if err := hw.Strikes.SetStrike(d.Name, false); err != nil {
 			p.printf("door %s: relay: %v\n", d.Name, err)
 		} else {
 			p.printf("door %s: relay locked\n", d.Name)
@@ -57,17 +73,17 @@ func hwcheck(ctx context.Context, path string, out io.Writer, log *slog.Logger) 
 			return nil
 		}
 	}
-	if len(hw.io.Doors) == 0 {
+	if len(hw.Hardware.Doors) == 0 {
 		p.printf("nothing else to check: every reader and input is simulated\n")
 		return nil
 	}
-	for _, d := range hw.io.Doors {
+	for _, d := range hw.Hardware.Doors {
 		for _, r := range d.Readers {
 			p.printf("door %s: reader %s on %s: waiting for cards\n", d.Name, r.Name, r.Dev)
 		}
 	}
-	hw.io.OnTap = p.tap
-	return hw.run(ctx, p)
+	hw.Hardware.OnTap = p.tap
+	return hw.Run(ctx, p)
 }
 
 // checkPrinter stands in for the controller during -hwcheck and prints

@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(h)
 	if f.hwcheck {
-		return hwcheck(ctx, f.configPath, stdout, log)
+		return hwcheck(ctx, f.configPath, newResolver, stdout, log)
 	}
 
 	cfg := config.Default()
@@ -142,12 +142,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer store.Close()
 
 	// Then the strikes exist, locked, before anything else happens.
-	hw, err := openHardware(cfg, f.configPath, f.sim, newResolver, log)
+	hw, err := doorio.Open(cfg, f.configPath, f.sim, newResolver, log)
 	if err != nil {
 		return err
 	}
-	defer hw.close()
-	strikes := hw.strikes
+	defer hw.Close()
+	strikes := hw.Strikes
 
 	ctrl, err := controller.New(cfg.Controller(), store, strikes, controller.Options{
 		Logger:      log,
@@ -183,7 +183,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if runMQTT != nil {
 		g.Go(func() error { return runMQTT(gctx) })
 	}
-	g.Go(func() error { return hw.run(gctx, ctrl) })
+	g.Go(func() error { return hw.Run(gctx, ctrl) })
 	if f.demo {
 		g.Go(func() error {
 			if err := seedDemo(gctx, ctrl, stdout, cfg.API.Socket); err != nil {
@@ -197,13 +197,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	err = g.Wait()
 	log.Info("pintud stopped", "err", err)
 	return err
-}
-
-func lockWord(unlocked bool) string {
-	if unlocked {
-		return "unlocked"
-	}
-	return "locked"
 }
 
 // clockSynced asks the kernel whether NTP has set the clock. A Raspberry Pi

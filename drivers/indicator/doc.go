@@ -15,7 +15,9 @@
 // Dev.Play starts a pattern on a goroutine owned by the Dev, replacing the
 // one playing. A pattern that ends, or reaches its Limit, leaves both outputs
 // off. Halt stops playback, turns both outputs off and returns once the
-// goroutine has exited; Play may be called again after it.
+// goroutine has exited; Play may be called again after it. New's first
+// writes are off: on lines of package gpiocdev, as pintud gives them, the
+// lines are requested at that level, so a buzzer never chirps at start.
 //
 // # Caveats
 //

@@ -29,8 +29,10 @@ const (
 
 // Opts configures an input. Zero durations mean the defaults below.
 type Opts struct {
-	// Pull is the pin's internal resistor. The zero value, gpio.PullNoChange,
-	// leaves it as the board set it; use it with external resistors.
+	// Pull is the pin's internal resistor. gpio.Float switches it off, for
+	// external resistors (on a gpiocdev line, the bias disabled); the zero
+	// value, gpio.PullNoChange, leaves it as the board or the last user set
+	// it.
 	Pull gpio.Pull
 	// ActiveLow means a Low pin is reported as active.
 	ActiveLow bool

@@ -4,43 +4,74 @@ package input_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
 
+	"github.com/pintu/pintu/drivers/gpiocdev"
 	"github.com/pintu/pintu/drivers/input"
 	"github.com/pintu/pintu/internal/vmtest"
 )
 
 // TestVMInput drives gpio-sim lines from the simulator side, as a door
 // contact, a REX button and a tamper switch would, and checks what
-// drivers/input reports through periph.io's character-device driver: the
-// level at start, each settled change, and nothing for a bounce that
-// comes back within the debounce period.
+// drivers/input reports on a line of the GPIO character device (package
+// gpiocdev): the bias in the request, the level at start, each settled
+// change, and nothing for a bounce that comes back within the debounce
+// period.
 func TestVMInput(t *testing.T) {
 	vmtest.Require(t)
 	const debounce = 30 * time.Millisecond
 	for _, tc := range []struct {
 		line string
 		opts input.Opts
+		bias gpiocdev.Flags // the flag the request must carry
 	}{
 		// As config/example.yaml wires them: contact and tamper a closed
-		// loop to ground while inactive, REX a button to ground.
-		{"in-contact", input.Opts{Pull: gpio.PullUp, Debounce: debounce}},
-		{"in-rex", input.Opts{Pull: gpio.PullUp, ActiveLow: true, Debounce: debounce}},
-		{"in-tamper", input.Opts{Pull: gpio.PullDown, Debounce: debounce}},
+		// loop to ground while inactive, REX a button to ground; the
+		// tamper loop here with external resistors (pull: none).
+		{"GPIO7", input.Opts{Pull: gpio.PullUp, Debounce: debounce}, gpiocdev.FlagBiasPullUp},
+		{"GPIO8", input.Opts{Pull: gpio.PullUp, ActiveLow: true, Debounce: debounce}, gpiocdev.FlagBiasPullUp},
+		{"GPIO9", input.Opts{Pull: gpio.PullDown, Debounce: debounce}, gpiocdev.FlagBiasPullDown},
+		{"GPIO9", input.Opts{Pull: gpio.Float, Debounce: debounce}, gpiocdev.FlagBiasDisabled},
 	} {
-		t.Run(tc.line, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%v", tc.line, tc.opts.Pull), func(t *testing.T) {
 			sim := vmtest.FindLine(t, tc.line)
+			// The outside holds the line against the pull asked for, so
+			// that the pull after New is New's doing. For none, it must
+			// stay where the outside holds it.
+			wantUp := tc.opts.Pull == gpio.PullUp
+			before := !wantUp
+			if tc.opts.Pull == gpio.Float {
+				before = true
+			}
+			if err := sim.SetPull(before); err != nil {
+				t.Fatal(err)
+			}
 			dev, err := input.New(vmtest.Pin(t, tc.line), &tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The bias reached the kernel: gpio-sim holds it as its pull.
-			wantUp := tc.opts.Pull == gpio.PullUp
-			if up, err := sim.Pull(); err != nil || up != wantUp {
-				t.Fatalf("simulator pull after New = up %v (%v), want up %v", up, err, wantUp)
+			// The request carried the bias: the kernel reports its flags.
+			info, err := sim.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			const biases = gpiocdev.FlagBiasPullUp | gpiocdev.FlagBiasPullDown | gpiocdev.FlagBiasDisabled
+			if info.Flags&biases != tc.bias || info.Flags&gpiocdev.FlagInput == 0 || info.Consumer != "vmtest:"+tc.line {
+				t.Errorf("line after New: flags %v, consumer %q; want input with %v, held by vmtest:%s", info.Flags, info.Consumer, tc.bias, tc.line)
+			}
+			// gpio-sim holds a pull-up or pull-down as its pull; it ignores
+			// a disabled bias (a Pi's pin controller switches its resistor
+			// off), so for none the outside's level stays.
+			want := wantUp
+			if tc.opts.Pull == gpio.Float {
+				want = before
+			}
+			if up, err := sim.Pull(); err != nil || up != want {
+				t.Fatalf("simulator pull after New = up %v (%v), want up %v", up, err, want)
 			}
 			// set drives the line and returns the time just before: the
 			// edge happens after it.

@@ -20,6 +20,10 @@
 //
 // New drives the pin to the locked level before it returns; that is the
 // first write the driver makes. Halt drives it to the locked level again.
+// On a line of package gpiocdev, as pintud gives it, that first write is
+// the line's request: the kernel makes the line an output at the locked
+// level in one call, and never drives it to another level first (periph's
+// gpioioctl requests the line, which drives it low, then writes).
 //
 // # Caveats
 //

@@ -3,17 +3,20 @@
 package relay_test
 
 import (
+	"fmt"
+	"slices"
 	"testing"
-
-	"periph.io/x/conn/v3/gpio"
 
 	"github.com/pintu/pintu/drivers/relay"
 	"github.com/pintu/pintu/internal/vmtest"
 )
 
-// TestVMRelay drives gpio-sim lines through periph.io's character-device
-// driver and reads the level the simulator sees, for every wiring of the
-// package documentation's table.
+// TestVMRelay drives gpio-sim lines named like a Pi's through the GPIO
+// character device (package gpiocdev, as pintud does) and checks, for
+// every wiring of the package documentation's table, the level the
+// simulator sees, and in gpiolib's trace every level the kernel set on
+// the line: from New on, the locked level, with the request itself
+// driving it (never the kernel's default low first).
 func TestVMRelay(t *testing.T) {
 	vmtest.Require(t)
 	for _, tc := range []struct {
@@ -21,14 +24,13 @@ func TestVMRelay(t *testing.T) {
 		opts             relay.Opts
 		locked, unlocked bool // the pin level, true for High
 	}{
-		{"relay-a", relay.Opts{}, false, true},
-		{"relay-b", relay.Opts{ActiveLow: true}, true, false},
-		{"relay-a", relay.Opts{FailSafe: true}, true, false},
-		{"relay-b", relay.Opts{FailSafe: true, ActiveLow: true}, false, true},
+		{"GPIO2", relay.Opts{}, false, true},
+		{"GPIO3", relay.Opts{ActiveLow: true}, true, false},
+		{"GPIO2", relay.Opts{FailSafe: true}, true, false},
+		{"GPIO3", relay.Opts{FailSafe: true, ActiveLow: true}, false, true},
 	} {
-		t.Run(tc.line, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%+v", tc.line, tc.opts), func(t *testing.T) {
 			sim := vmtest.FindLine(t, tc.line)
-			pin := vmtest.Pin(t, tc.line)
 			check := func(when string, want bool) {
 				t.Helper()
 				got, err := sim.Value()
@@ -36,25 +38,30 @@ func TestVMRelay(t *testing.T) {
 					t.Fatal(err)
 				}
 				if got != want {
-					t.Errorf("%+v: %s: simulator reads %v, want %v", tc.opts, when, level(got), level(want))
+					t.Errorf("%s: simulator reads %v, want %v", when, level(got), level(want))
 				}
 			}
-			// Make the line read the unlocked level first, so that the
-			// locked level after New is New's doing. On an input line the
-			// simulator's pull sets the value.
-			if err := pin.In(gpio.PullNoChange, gpio.NoEdge); err != nil {
-				t.Fatal(err)
-			}
+			// Before New the line is not requested and reads its pull:
+			// make that the unlocked level, so that the locked level after
+			// New is New's doing.
 			if err := sim.SetPull(tc.unlocked); err != nil {
 				t.Fatal(err)
 			}
 			check("before New", tc.unlocked)
+			trace := vmtest.StartTrace(t)
+			pin := vmtest.Pin(t, tc.line)
 
 			r, err := relay.New(pin, &tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			check("after New", tc.locked)
+			// One driver call made the line an output at the locked
+			// level: gpiolib's "set L" then "out".
+			locked := bit(tc.locked)
+			if got, want := trace.Events(sim), []vmtest.TraceEvent{{Kind: "set", Value: locked}, {Kind: "out"}}; !slices.Equal(got, want) {
+				t.Errorf("kernel events of New = %v, want %v: the request at the locked level", got, want)
+			}
 			if err := r.Set(true); err != nil {
 				t.Fatal(err)
 			}
@@ -76,8 +83,19 @@ func TestVMRelay(t *testing.T) {
 			if r.Unlocked() {
 				t.Error("Unlocked() = true after Halt")
 			}
+			unlocked := bit(tc.unlocked)
+			if got, want := trace.Levels(sim), []int{locked, unlocked, locked, unlocked, locked}; !slices.Equal(got, want) {
+				t.Errorf("levels the kernel set = %v, want %v", got, want)
+			}
 		})
 	}
+}
+
+func bit(high bool) int {
+	if high {
+		return 1
+	}
+	return 0
 }
 
 func level(high bool) string {

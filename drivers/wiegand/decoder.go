@@ -40,6 +40,10 @@ type Stats struct {
 	// edge that a Dev gave up waiting for, and that came after all, is
 	// counted in LostEdges and in Late.
 	Late uint64
+	// Reordered counts edges a Dev put back in order: delivered behind an
+	// edge numbered after them, within the wait described in Caveats. A
+	// Decoder fed directly leaves it 0.
+	Reordered uint64
 }
 
 const (
@@ -275,6 +279,9 @@ func (o *Opts) resolve() (Opts, error) {
 	}
 	if r.BufferSize == 0 {
 		r.BufferSize = DefaultOpts.BufferSize
+	}
+	if r.Consumer == "" {
+		r.Consumer = DefaultOpts.Consumer
 	}
 	if r.Gap < 0 {
 		return r, fmt.Errorf("wiegand: gap %v is negative", r.Gap)

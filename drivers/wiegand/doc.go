@@ -37,7 +37,15 @@
 // parity is accepted once no bit followed within twice its mean bit
 // interval (at least 1 ms): 4 ms after the last bit at a 2 ms bit interval,
 // 1.8 ms at 900 µs, 1 ms at 200 µs. Otherwise a frame ends after Opts.Gap
-// (25 ms) of silence. A frame with bad parity, an unexpected length, fewer
+// (25 ms) of silence.
+//
+// The kernel stamps an edge in its interrupt handler and queues it from a
+// thread a little later, so a Dev waits past a frame's end for edges
+// stamped before it: four times the longest delivery lag it measured over
+// about the last two frames (how long after its stamp the newest edge of a
+// read reached it), from 0.5 to 2 ms. Without that wait, a 34-bit frame
+// whose 27th edge is queued late could be cut to a 26-bit card that
+// happens to have good parity. A frame with bad parity, an unexpected length, fewer
 // than 4 bits, or an edge lost by the kernel or come too late is discarded
 // and counted in Stats, never turned into a card.
 //
@@ -81,8 +89,15 @@
 // around it are discarded (Stats.Dropped, Stats.LostEdges) and, should it
 // come later, it is left out (Stats.Late). The thread runs at real-time
 // priority; only a system that holds it off for a millisecond loses reads
-// this way. A Decoder fed directly does not reorder: an edge numbered
-// behind one already fed discards the frame under way.
+// this way. Stats.Reordered counts the edges put back in order. A Decoder
+// fed directly does not reorder: an edge numbered behind one already fed
+// discards the frame under way.
+//
+// The wait past a frame's end follows the delivery lag measured on the
+// frames before: a lag that jumps, within one frame, past four times the
+// worst of the last two frames and past the frame's own settle time can
+// still cut a longer frame short. It is bounded by 2 ms, the fixed wait
+// of earlier versions.
 //
 // With Opts.Realtime, a step of the wall clock during a frame (NTP, a
 // manual set) can split or spoil it, and a step back just after an edge

@@ -4,109 +4,25 @@ package wiegand
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pintu/pintu/drivers/gpiocdev"
 )
-
-// The GPIO v2 character device uAPI, from linux/gpio.h. The kernel lays
-// these out with no implicit padding, so that 32- and 64-bit ABIs agree;
-// the checks below make the build fail if a Go layout drifts.
-
-const (
-	gpioMaxNameSize      = 32
-	gpioV2LinesMax       = 64
-	gpioV2LineNumAttrMax = 10
-
-	gpioV2LineFlagInput              = 1 << 2
-	gpioV2LineFlagEdgeRising         = 1 << 4
-	gpioV2LineFlagEdgeFalling        = 1 << 5
-	gpioV2LineFlagBiasPullUp         = 1 << 8
-	gpioV2LineFlagEventClockRealtime = 1 << 11
-
-	// gpioV2LineEventSize is sizeof(struct gpio_v2_line_event).
-	gpioV2LineEventSize = 48
-)
-
-// gpioV2LineAttribute is struct gpio_v2_line_attribute. Its union of flags,
-// values and debounce_period_us is held as the 64-bit flags.
-type gpioV2LineAttribute struct {
-	ID      uint32
-	Padding uint32
-	Value   uint64
-}
-
-// gpioV2LineConfigAttribute is struct gpio_v2_line_config_attribute.
-type gpioV2LineConfigAttribute struct {
-	Attr gpioV2LineAttribute
-	Mask uint64
-}
-
-// gpioV2LineConfig is struct gpio_v2_line_config.
-type gpioV2LineConfig struct {
-	Flags    uint64
-	NumAttrs uint32
-	Padding  [5]uint32
-	Attrs    [gpioV2LineNumAttrMax]gpioV2LineConfigAttribute
-}
-
-// gpioV2LineRequest is struct gpio_v2_line_request.
-type gpioV2LineRequest struct {
-	Offsets         [gpioV2LinesMax]uint32
-	Consumer        [gpioMaxNameSize]byte
-	Config          gpioV2LineConfig
-	NumLines        uint32
-	EventBufferSize uint32
-	Padding         [5]uint32
-	Fd              int32
-}
-
-// gpioV2LineEvent is struct gpio_v2_line_event. Events are decoded from
-// bytes by parseEvent; the type documents and checks the layout.
-type gpioV2LineEvent struct {
-	TimestampNs uint64
-	ID          uint32
-	Offset      uint32
-	Seqno       uint32
-	LineSeqno   uint32
-	Padding     [6]uint32
-}
-
-// Compile-time checks of the sizes linux/gpio.h gives, on every GOARCH.
-var (
-	_ [unsafe.Sizeof(gpioV2LineAttribute{}) - 16]byte
-	_ [16 - unsafe.Sizeof(gpioV2LineAttribute{})]byte
-	_ [unsafe.Sizeof(gpioV2LineConfigAttribute{}) - 24]byte
-	_ [24 - unsafe.Sizeof(gpioV2LineConfigAttribute{})]byte
-	_ [unsafe.Sizeof(gpioV2LineConfig{}) - 272]byte
-	_ [272 - unsafe.Sizeof(gpioV2LineConfig{})]byte
-	_ [unsafe.Sizeof(gpioV2LineRequest{}) - 592]byte
-	_ [592 - unsafe.Sizeof(gpioV2LineRequest{})]byte
-	_ [unsafe.Offsetof(gpioV2LineRequest{}.Fd) - 588]byte
-	_ [588 - unsafe.Offsetof(gpioV2LineRequest{}.Fd)]byte
-	_ [unsafe.Sizeof(gpioV2LineEvent{}) - gpioV2LineEventSize]byte
-	_ [gpioV2LineEventSize - unsafe.Sizeof(gpioV2LineEvent{})]byte
-)
-
-// gpioV2GetLineIoctl is GPIO_V2_GET_LINE_IOCTL, _IOWR(0xB4, 0x07, struct
-// gpio_v2_line_request), 0xC250B407: direction read|write in the top bits,
-// then the size. The generic encoding (3<<30) and that of MIPS and PowerPC
-// (6<<29) agree for _IOWR of anything under 8 KiB.
-const gpioV2GetLineIoctl = 3<<30 | uintptr(unsafe.Sizeof(gpioV2LineRequest{}))<<16 | 0xB4<<8 | 0x07
 
 // Open requests the lines d0 and d1 of a GPIO chip as inputs with
-// falling-edge detection, in one line request so that the kernel numbers
-// the edges of both in the order they happened, and returns a Dev decoding them. chip is a
-// name such as "gpiochip0" or a path such as "/dev/gpiochip0"; d0 and d1 are
-// line offsets on that chip. A nil opts means DefaultOpts.
+// falling-edge detection, in one line request (package gpiocdev) so that
+// the kernel numbers the edges of both in the order they happened, and
+// returns a Dev decoding them. chip is a name such as "gpiochip0" or a
+// path such as "/dev/gpiochip0"; d0 and d1 are line offsets on that chip.
+// A nil opts means DefaultOpts.
 func Open(chip string, d0, d1 int, opts *Opts) (*Dev, error) {
 	o, err := opts.resolve()
 	if err != nil {
@@ -132,47 +48,33 @@ func Open(chip string, d0, d1 int, opts *Opts) (*Dev, error) {
 }
 
 func requestLines(path string, d0, d1 int, o *Opts) (*lineSource, error) {
-	chipFd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("wiegand: open %s: %w", path, err)
-	}
-	defer unix.Close(chipFd)
-
-	var req gpioV2LineRequest
-	req.Offsets[0], req.Offsets[1] = uint32(d0), uint32(d1)
-	req.NumLines = 2
-	req.EventBufferSize = uint32(o.BufferSize)
-	copy(req.Consumer[:gpioMaxNameSize-1], "pintu-wiegand")
-	flags := uint64(gpioV2LineFlagInput | gpioV2LineFlagEdgeFalling)
+	flags := gpiocdev.FlagInput | gpiocdev.FlagEdgeFalling
 	if o.Inverted {
-		flags = gpioV2LineFlagInput | gpioV2LineFlagEdgeRising
+		flags = gpiocdev.FlagInput | gpiocdev.FlagEdgeRising
 	}
 	if o.PullUp {
-		flags |= gpioV2LineFlagBiasPullUp
+		flags |= gpiocdev.FlagBiasPullUp
 	}
 	clock := int32(unix.CLOCK_MONOTONIC)
 	if o.Realtime {
-		flags |= gpioV2LineFlagEventClockRealtime
+		flags |= gpiocdev.FlagEventClockRealtime
 		clock = unix.CLOCK_REALTIME
 	}
-	req.Config.Flags = flags
-	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(chipFd), gpioV2GetLineIoctl, uintptr(unsafe.Pointer(&req))); errno != 0 {
-		return nil, fmt.Errorf("wiegand: request lines %d,%d of %s: %w", d0, d1, path, errno)
+	lines, err := gpiocdev.RequestLines(path, []int{d0, d1}, gpiocdev.Config{
+		Consumer:        o.Consumer,
+		Flags:           flags,
+		EventBufferSize: o.BufferSize,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("wiegand: %w", err)
 	}
-	fd := int(req.Fd)
-	// Non-blocking, the descriptor joins Go's poller: reads wait there, with
-	// deadlines, and Close wakes them.
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("wiegand: line request: %w", err)
-	}
-	name := strings.TrimPrefix(path, "/dev/") + ":" + strconv.Itoa(d0) + "," + strconv.Itoa(d1)
-	return newLineSource(os.NewFile(uintptr(fd), name), uint32(d0), uint32(d1), clock), nil
+	return newLineSource(lines.File(), lines, uint32(d0), uint32(d1), clock), nil
 }
 
 // lineSource is the EdgeSource of a GPIO v2 line request.
 type lineSource struct {
 	f      *os.File
+	lines  io.Closer // the request f belongs to
 	d0, d1 uint32
 	clock  int32
 	seq    uint64 // the highest sequence number, extended to 64 bits
@@ -180,14 +82,14 @@ type lineSource struct {
 	closed atomic.Bool
 }
 
-func newLineSource(f *os.File, d0, d1 uint32, clock int32) *lineSource {
-	return &lineSource{f: f, d0: d0, d1: d1, clock: clock, raw: make([]byte, edgeBatch*gpioV2LineEventSize)}
+func newLineSource(f *os.File, lines io.Closer, d0, d1 uint32, clock int32) *lineSource {
+	return &lineSource{f: f, lines: lines, d0: d0, d1: d1, clock: clock, raw: make([]byte, edgeBatch*gpiocdev.EventSize)}
 }
 
 func (s *lineSource) String() string { return s.f.Name() }
 
 // now reads the clock that stamps the events.
-func (s *lineSource) now() time.Duration {
+func (s *lineSource) Now() time.Duration {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(s.clock, &ts); err != nil {
 		return 0
@@ -203,7 +105,7 @@ func (s *lineSource) ReadEdges(ctx context.Context, buf []Edge, until time.Durat
 	if nev == 0 {
 		return 0, nil
 	}
-	raw := s.raw[:nev*gpioV2LineEventSize]
+	raw := s.raw[:nev*gpiocdev.EventSize]
 	stop := context.AfterFunc(ctx, func() { s.f.SetReadDeadline(aLongTimeAgo) })
 	defer stop()
 	for {
@@ -212,7 +114,7 @@ func (s *lineSource) ReadEdges(ctx context.Context, buf []Edge, until time.Durat
 		}
 		var deadline time.Time
 		if until != 0 {
-			left := until - s.now()
+			left := until - s.Now()
 			if left <= 0 {
 				return s.readNow(raw, buf)
 			}
@@ -274,8 +176,8 @@ func (s *lineSource) readErr(err error) error {
 // parse decodes the events in raw into buf.
 func (s *lineSource) parse(raw []byte, buf []Edge) int {
 	n := 0
-	for ; len(raw) >= gpioV2LineEventSize; raw = raw[gpioV2LineEventSize:] {
-		ev := parseEvent(raw)
+	for ; len(raw) >= gpiocdev.EventSize; raw = raw[gpiocdev.EventSize:] {
+		ev := gpiocdev.ParseEvent(raw)
 		seq := extendSeq(s.seq, ev.Seqno)
 		s.seq = max(s.seq, seq)
 		var bit uint8
@@ -286,23 +188,10 @@ func (s *lineSource) parse(raw []byte, buf []Edge) int {
 		default:
 			continue // not ours; cannot happen with two lines requested
 		}
-		buf[n] = Edge{Time: time.Duration(ev.TimestampNs), Bit: bit, Seq: seq}
+		buf[n] = Edge{Time: ev.Time, Bit: bit, Seq: seq}
 		n++
 	}
 	return n
-}
-
-// parseEvent decodes one struct gpio_v2_line_event, in the machine's byte
-// order.
-func parseEvent(b []byte) gpioV2LineEvent {
-	ne := binary.NativeEndian
-	return gpioV2LineEvent{
-		TimestampNs: ne.Uint64(b[0:]),
-		ID:          ne.Uint32(b[8:]),
-		Offset:      ne.Uint32(b[12:]),
-		Seqno:       ne.Uint32(b[16:]),
-		LineSeqno:   ne.Uint32(b[20:]),
-	}
 }
 
 // extendSeq extends the kernel's 32-bit sequence number seq32 to 64 bits:
@@ -320,7 +209,7 @@ func extendSeq(prev uint64, seq32 uint32) uint64 {
 
 func (s *lineSource) Close() error {
 	s.closed.Store(true)
-	if err := s.f.Close(); err != nil {
+	if err := s.lines.Close(); err != nil {
 		return s.readErr(err)
 	}
 	return nil

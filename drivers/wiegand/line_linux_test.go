@@ -4,57 +4,17 @@ package wiegand
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"os"
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
-)
 
-// The sizes and offsets linux/gpio.h gives (sizeof and offsetof, the same
-// on 32- and 64-bit ABIs).
-func TestUAPILayout(t *testing.T) {
-	var (
-		attr gpioV2LineAttribute
-		ca   gpioV2LineConfigAttribute
-		cfg  gpioV2LineConfig
-		req  gpioV2LineRequest
-		ev   gpioV2LineEvent
-	)
-	for _, tc := range []struct {
-		name      string
-		got, want uintptr
-	}{
-		{"sizeof(gpio_v2_line_attribute)", unsafe.Sizeof(attr), 16},
-		{"offsetof(gpio_v2_line_attribute, flags)", unsafe.Offsetof(attr.Value), 8},
-		{"sizeof(gpio_v2_line_config_attribute)", unsafe.Sizeof(ca), 24},
-		{"offsetof(gpio_v2_line_config_attribute, mask)", unsafe.Offsetof(ca.Mask), 16},
-		{"sizeof(gpio_v2_line_config)", unsafe.Sizeof(cfg), 272},
-		{"offsetof(gpio_v2_line_config, num_attrs)", unsafe.Offsetof(cfg.NumAttrs), 8},
-		{"offsetof(gpio_v2_line_config, attrs)", unsafe.Offsetof(cfg.Attrs), 32},
-		{"sizeof(gpio_v2_line_request)", unsafe.Sizeof(req), 592},
-		{"offsetof(gpio_v2_line_request, consumer)", unsafe.Offsetof(req.Consumer), 256},
-		{"offsetof(gpio_v2_line_request, config)", unsafe.Offsetof(req.Config), 288},
-		{"offsetof(gpio_v2_line_request, num_lines)", unsafe.Offsetof(req.NumLines), 560},
-		{"offsetof(gpio_v2_line_request, event_buffer_size)", unsafe.Offsetof(req.EventBufferSize), 564},
-		{"offsetof(gpio_v2_line_request, fd)", unsafe.Offsetof(req.Fd), 588},
-		{"sizeof(gpio_v2_line_event)", unsafe.Sizeof(ev), 48},
-		{"offsetof(gpio_v2_line_event, id)", unsafe.Offsetof(ev.ID), 8},
-		{"offsetof(gpio_v2_line_event, offset)", unsafe.Offsetof(ev.Offset), 12},
-		{"offsetof(gpio_v2_line_event, seqno)", unsafe.Offsetof(ev.Seqno), 16},
-		{"offsetof(gpio_v2_line_event, line_seqno)", unsafe.Offsetof(ev.LineSeqno), 20},
-		{"GPIO_V2_GET_LINE_IOCTL", gpioV2GetLineIoctl, 0xC250B407},
-	} {
-		if tc.got != tc.want {
-			t.Errorf("%s = %d, want %d", tc.name, tc.got, tc.want)
-		}
-	}
-}
+	"github.com/pintu/pintu/drivers/gpiocdev"
+)
 
 func TestExtendSeq(t *testing.T) {
 	for _, tc := range []struct {
@@ -87,14 +47,9 @@ func TestExtendSeq(t *testing.T) {
 
 // event returns a struct gpio_v2_line_event as the kernel writes it.
 func event(ts uint64, offset, seq uint32) []byte {
-	b := make([]byte, gpioV2LineEventSize)
-	ne := binary.NativeEndian
-	ne.PutUint64(b[0:], ts)
-	ne.PutUint32(b[8:], 2) // GPIO_V2_LINE_EVENT_FALLING_EDGE
-	ne.PutUint32(b[12:], offset)
-	ne.PutUint32(b[16:], seq)
-	ne.PutUint32(b[20:], seq) // line_seqno: unused
-	return b
+	return gpiocdev.AppendEvent(nil, gpiocdev.Event{
+		Time: time.Duration(ts), ID: gpiocdev.FallingEdge, Offset: offset, Seqno: seq, LineSeqno: seq,
+	})
 }
 
 // pipeSource returns a lineSource reading a pipe, and the pipe's writing
@@ -106,7 +61,7 @@ func pipeSource(t *testing.T) (*lineSource, *os.File) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close(); w.Close() })
-	return newLineSource(r, 17, 27, unix.CLOCK_MONOTONIC), w
+	return newLineSource(r, r, 17, 27, unix.CLOCK_MONOTONIC), w
 }
 
 func TestLineSourceRead(t *testing.T) {
@@ -185,12 +140,12 @@ func TestLineSourceSwappedWrap(t *testing.T) {
 func TestLineSourceUntil(t *testing.T) {
 	src, _ := pipeSource(t)
 	const wait = 20 * time.Millisecond
-	until := src.now() + wait
+	until := src.Now() + wait
 	n, err := src.ReadEdges(context.Background(), make([]Edge, 4), until)
 	if err != nil || n != 0 {
 		t.Errorf("ReadEdges(until) = %d, %v; want 0, nil", n, err)
 	}
-	if now := src.now(); now < until {
+	if now := src.Now(); now < until {
 		t.Errorf("ReadEdges returned %v before until", until-now)
 	}
 }
@@ -231,7 +186,7 @@ func TestLineSourceClose(t *testing.T) {
 func TestDevOverLineSource(t *testing.T) {
 	src, w := pipeSource(t)
 	c, frame := mustEncode(t, FormatH10301, 200, 3000)
-	t0 := uint64(src.now()) - uint64(time.Second)
+	t0 := uint64(src.Now()) - uint64(time.Second)
 	var raw []byte
 	for i, b := range frame {
 		off := uint32(17)

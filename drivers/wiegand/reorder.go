@@ -12,9 +12,8 @@ const (
 	// interrupt thread queues its own: with more than one CPU, two edges
 	// close together can be queued out of order. The threads run at
 	// real-time priority, within microseconds; a missing edge not queued
-	// a millisecond after a later one was stamped is taken as lost. It is
-	// no more than deliverySlack, so that a Dev never finishes a frame
-	// while an edge of it is held.
+	// a millisecond after a later one was stamped is taken as lost. A Dev
+	// never finishes a frame while an edge is held.
 	reorderWindow = time.Millisecond
 	// maxHeld bounds the edges held while waiting: past it the oldest
 	// wait ends, whatever the time.
@@ -38,6 +37,9 @@ type reorderer struct {
 	held   []Edge // sorted by Seq, each past next
 	out    []Edge // ready, in order, from out[head]
 	head   int
+	// reordered counts edges pushed behind a held edge numbered after
+	// them: put back in order.
+	reordered uint64
 }
 
 func newReorderer(window time.Duration) *reorderer {
@@ -61,6 +63,9 @@ func (r *reorderer) Push(e Edge) {
 		}
 		return 0
 	})
+	if i < len(r.held) && (i == 0 || r.held[i-1].Seq != e.Seq) {
+		r.reordered++
+	}
 	r.held = slices.Insert(r.held, i, e)
 	r.release()
 	for len(r.held) > maxHeld {

@@ -60,6 +60,9 @@ type Opts struct {
 	// until they are read, from 256 to 1024; past it, the oldest are
 	// dropped. Zero means 256, about seven 34-bit frames.
 	BufferSize int
+	// Consumer is the label the kernel shows for the two lines while they
+	// are requested (gpioinfo). Empty means "pintu-wiegand".
+	Consumer string
 }
 
 // DefaultOpts is the configuration used for a nil *Opts and for zero
@@ -67,20 +70,25 @@ type Opts struct {
 var DefaultOpts = Opts{
 	Gap:        25 * time.Millisecond,
 	BufferSize: 256,
+	Consumer:   "pintu-wiegand",
 }
 
 const (
 	minBuffer = 256
 	maxBuffer = 1024 // the kernel's cap for a line request
-	// deliverySlack is how long after a frame's deadline Dev still waits
-	// for edges: the kernel stamps an edge in the interrupt but queues it
-	// from a thread, a little later.
-	deliverySlack = 2 * time.Millisecond
 	// readsQueue is the capacity of the channel returned by Reads.
 	readsQueue = 8
 	// edgeBatch is the number of edges read at once.
 	edgeBatch = 64
 )
+
+// Clock is implemented by an EdgeSource that can read the clock its edges
+// are stamped on. A Dev over such a source measures how late edges reach
+// it and waits after a frame's end only a few times that (see Caveats);
+// over any other it waits 2 ms.
+type Clock interface {
+	Now() time.Duration
+}
 
 // EdgeSource delivers the edges of D0 and D1, in the order they happened,
 // or numbered (Edge.Seq) in that order: a Dev puts back in order an edge
@@ -107,6 +115,8 @@ type Dev struct {
 	src    EdgeSource
 	dec    *Decoder
 	reo    *reorderer
+	clock  Clock // nil when the source has none
+	slack  slackMeter
 	reads  chan Card
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -135,6 +145,7 @@ func New(src EdgeSource, opts *Opts) (*Dev, error) {
 		src:    src,
 		dec:    dec,
 		reo:    newReorderer(reorderWindow),
+		clock:  clockOf(src),
 		reads:  make(chan Card, readsQueue),
 		cancel: cancel,
 		done:   make(chan struct{}),
@@ -195,6 +206,13 @@ func (d *Dev) Close() error {
 	return nil
 }
 
+func clockOf(src EdgeSource) Clock {
+	if c, ok := src.(Clock); ok {
+		return c
+	}
+	return nil
+}
+
 func (d *Dev) run(ctx context.Context) {
 	defer close(d.done)
 	defer close(d.reads)
@@ -203,9 +221,13 @@ func (d *Dev) run(ctx context.Context) {
 		// Wake for the pending frame's end, once the kernel has had the
 		// time to queue its edges, or for the end of a held edge's wait
 		// for those numbered before it, whichever comes first.
+		slack := maxSlack
+		if d.clock != nil {
+			slack = d.slack.slack()
+		}
 		var until time.Duration
 		if dl, ok := d.dec.Deadline(); ok {
-			until = dl + deliverySlack
+			until = dl + slack
 		}
 		if dl, ok := d.reo.Deadline(); ok && (until == 0 || dl < until) {
 			until = dl
@@ -218,6 +240,13 @@ func (d *Dev) run(ctx context.Context) {
 				d.mu.Unlock()
 			}
 			return
+		}
+		if n > 0 && d.clock != nil {
+			newest := buf[0].Time
+			for _, e := range buf[1:n] {
+				newest = max(newest, e.Time)
+			}
+			d.slack.observe(d.clock.Now() - newest)
 		}
 		for _, e := range buf[:n] {
 			d.reo.Push(e)
@@ -235,24 +264,28 @@ func (d *Dev) run(ctx context.Context) {
 				return
 			}
 		}
-		// Edges stamped before until-deliverySlack have been queued by
-		// now, and none of them is held: reorderWindow <= deliverySlack.
-		if drained {
-			if c, ok := d.dec.Flush(until - deliverySlack); ok && !d.send(ctx, c) {
+		// Edges stamped before until-slack have been queued by now. A
+		// held edge waits for those numbered before it, which may belong
+		// to the frame: the frame ends after that wait.
+		if drained && d.reo.Held() == 0 {
+			if c, ok := d.dec.Flush(until - slack); ok && !d.send(ctx, c) {
 				return
 			}
 		}
-		d.mu.Lock()
-		d.stats = d.dec.Stats()
-		d.mu.Unlock()
+		d.updateStats()
 	}
+}
+
+func (d *Dev) updateStats() {
+	d.mu.Lock()
+	d.stats = d.dec.Stats()
+	d.stats.Reordered = d.reo.reordered
+	d.mu.Unlock()
 }
 
 // send delivers c, or reports false if ctx is done first.
 func (d *Dev) send(ctx context.Context, c Card) bool {
-	d.mu.Lock()
-	d.stats = d.dec.Stats()
-	d.mu.Unlock()
+	d.updateStats()
 	select {
 	case d.reads <- c:
 		return true

@@ -1,31 +1,31 @@
 //go:build vmtest && linux
 
 // Package vmtest is the kernel side of the VM tests that .ci/vmtest runs:
-// the gpio-sim lines that /init creates through configfs, the simulator end
-// of each line (what the world outside the Raspberry Pi would do to it),
+// the gpio-sim chips that /init creates through configfs, named like a
+// Raspberry Pi's, the simulator end of each line (what the world outside
+// the Pi would do to it), gpiolib's trace of the levels the kernel sets,
 // and virtual keyboards made through /dev/uinput. It is built only with the
 // vmtest tag; the *_vm_test.go files beside the drivers use it, and skip
 // unless they run inside the VM.
 package vmtest
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
-	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
-	"periph.io/x/host/v3"
-	"periph.io/x/host/v3/gpioioctl"
+
+	"github.com/pintu/pintu/drivers/gpiocdev"
 )
 
 // Env is the environment variable /init sets to 1 for the test binaries.
@@ -42,51 +42,76 @@ func Require(t testing.TB) {
 	}
 }
 
-// Device is the gpio-sim device /init creates: one chip whose lines carry
-// these names, by offset. The tests of each package use their own lines, so
-// the state one leaves behind does not reach another.
-const Device = "pintu"
+// SimChip is a gpio-sim device of one bank: one GPIO chip.
+type SimChip struct {
+	Device string   // its configfs directory
+	Label  string   // the chip's label
+	Lines  []string // line names by offset; "" is unnamed
+}
 
-// Lines are the names of the simulated chip's lines, by offset; "" is an
-// unnamed line.
-var Lines = []string{
-	"relay-a", "relay-b", // drivers/relay
-	"in-contact", "in-rex", "in-tamper", // drivers/input
-	"wg-d0", "wg-d1", // drivers/wiegand
-	"",
-	"door-relay", "door-contact", "door-rex", "door-tamper", // cmd/pintud
-	"", "", "", "",
+func piLines(n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = "GPIO" + strconv.Itoa(i)
+	}
+	return names
+}
+
+// Chips are the chips /init creates, in this order: the Raspberry Pi
+// firmware's expander first, so that it is gpiochip0 and the chip named
+// like a Pi 4's SoC, with its 58 lines GPIO0 to GPIO57, is gpiochip1. On a
+// Pi 0 to 4 the SoC's is gpiochip0; here a lookup by name has to find it
+// elsewhere, as it must on a Pi 5, whose RP1 has had other numbers.
+//
+// The tests of each package use their own lines, so that the state one
+// leaves behind (a pull) does not reach another:
+//
+//	GPIO2, GPIO3            drivers/relay
+//	GPIO5, GPIO6            drivers/wiegand (D0, D1)
+//	GPIO7, GPIO8, GPIO9     drivers/input
+//	GPIO10 to GPIO13        drivers/gpiocdev
+//	GPIO17, 22, 23, 27      cmd/pintud TestVMHardware (relay, rex, tamper, contact)
+//	GPIO16, 19 to 21, 24 to 26  cmd/pintud start-up and ownership tests
+var Chips = []SimChip{
+	{Device: "pi-exp", Label: "raspberrypi-exp-gpio",
+		Lines: []string{"BT_ON", "WL_ON", "PWR_LED_OFF", "GLOBAL_RESET", "VDD_SD_IO_SEL", "CAM_GPIO", "SD_PWR_ON", ""}},
+	{Device: "pi", Label: "pinctrl-bcm2711", Lines: piLines(58)},
 }
 
 const configfs = "/sys/kernel/config/gpio-sim"
 
-// Setup creates the gpio-sim device with Lines and brings it live. /init
+// Setup creates the gpio-sim devices of Chips and brings them live. /init
 // calls it once, before any test runs.
 func Setup() error {
-	dev := filepath.Join(configfs, Device)
-	bank := filepath.Join(dev, "bank0")
-	if err := os.MkdirAll(bank, 0o755); err != nil {
-		return fmt.Errorf("vmtest: create gpio-sim bank: %w", err)
-	}
-	if err := writeFile(filepath.Join(bank, "num_lines"), strconv.Itoa(len(Lines))); err != nil {
-		return err
-	}
-	if err := writeFile(filepath.Join(bank, "label"), "pintu-sim"); err != nil {
-		return err
-	}
-	for i, name := range Lines {
-		if name == "" {
-			continue
+	for _, c := range Chips {
+		dev := filepath.Join(configfs, c.Device)
+		bank := filepath.Join(dev, "bank0")
+		if err := os.MkdirAll(bank, 0o755); err != nil {
+			return fmt.Errorf("vmtest: create gpio-sim bank: %w", err)
 		}
-		line := filepath.Join(bank, "line"+strconv.Itoa(i))
-		if err := os.Mkdir(line, 0o755); err != nil {
-			return fmt.Errorf("vmtest: create gpio-sim line: %w", err)
+		if err := writeFile(filepath.Join(bank, "num_lines"), strconv.Itoa(len(c.Lines))); err != nil {
+			return err
 		}
-		if err := writeFile(filepath.Join(line, "name"), name); err != nil {
+		if err := writeFile(filepath.Join(bank, "label"), c.Label); err != nil {
+			return err
+		}
+		for i, name := range c.Lines {
+			if name == "" {
+				continue
+			}
+			line := filepath.Join(bank, "line"+strconv.Itoa(i))
+			if err := os.Mkdir(line, 0o755); err != nil {
+				return fmt.Errorf("vmtest: create gpio-sim line: %w", err)
+			}
+			if err := writeFile(filepath.Join(line, "name"), name); err != nil {
+				return err
+			}
+		}
+		if err := writeFile(filepath.Join(dev, "live"), "1"); err != nil {
 			return err
 		}
 	}
-	return writeFile(filepath.Join(dev, "live"), "1")
+	return nil
 }
 
 func writeFile(path, v string) error {
@@ -109,6 +134,7 @@ func readFile(path string) (string, error) {
 type Line struct {
 	Name   string
 	Chip   string // gpiochipN
+	Label  string // the chip's label
 	Offset int
 	sim    string // .../gpiochipN/sim_gpioM
 	pull   *os.File
@@ -145,11 +171,15 @@ func findLine(name string) (*Line, error) {
 		if err != nil {
 			return nil, err
 		}
+		label, err := readFile(filepath.Join(bankDir, "label"))
+		if err != nil {
+			return nil, err
+		}
 		dev, err := readFile(filepath.Join(filepath.Dir(bankDir), "dev_name"))
 		if err != nil {
 			return nil, err
 		}
-		l := &Line{Name: name, Chip: chip, Offset: off,
+		l := &Line{Name: name, Chip: chip, Label: label, Offset: off,
 			sim: filepath.Join("/sys/devices/platform", dev, chip, "sim_gpio"+strconv.Itoa(off))}
 		if l.pull, err = os.OpenFile(filepath.Join(l.sim, "pull"), os.O_RDWR, 0); err != nil {
 			return nil, fmt.Errorf("vmtest: line %s: %w", name, err)
@@ -217,30 +247,142 @@ func (l *Line) WaitValue(want bool, timeout time.Duration) bool {
 	}
 }
 
-var hostInit = sync.OnceValue(func() error {
-	_, err := host.Init()
-	return err
-})
+// Info reports the line as the kernel's GPIO character device does: its
+// name, who holds it, and with which flags.
+func (l *Line) Info() (gpiocdev.LineInfo, error) {
+	return gpiocdev.ReadLineInfo("/dev/"+l.Chip, l.Offset)
+}
 
-// Pin initialises periph.io's host drivers, once, and returns the line
-// called name from its registry, as pintud resolves a pin. It fails t
-// unless the pin is a line of the GPIO character device.
-func Pin(t testing.TB, name string) gpio.PinIO {
+// Global returns the line's global GPIO number, which gpiolib's trace
+// events carry: its chip's base (under /sys/class/gpio, found by the
+// chip's label) plus its offset.
+func (l *Line) Global() (int, error) {
+	labels, err := filepath.Glob("/sys/class/gpio/gpiochip*/label")
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range labels {
+		if v, err := readFile(p); err != nil || v != l.Label {
+			continue
+		}
+		b, err := readFile(filepath.Join(filepath.Dir(p), "base"))
+		if err != nil {
+			return 0, err
+		}
+		base, err := strconv.Atoi(b)
+		if err != nil {
+			return 0, fmt.Errorf("vmtest: base of %s: %w", l.Label, err)
+		}
+		return base + l.Offset, nil
+	}
+	return 0, fmt.Errorf("vmtest: no /sys/class/gpio chip labelled %q", l.Label)
+}
+
+// Pin returns the line called name as pintud resolves it: looked up by
+// name among the kernel's GPIO chips and not yet requested, a
+// *gpiocdev.Line, released when t ends.
+func Pin(t testing.TB, name string) *gpiocdev.Line {
 	t.Helper()
-	if err := hostInit(); err != nil {
-		t.Fatalf("host.Init: %v", err)
+	chips, err := gpiocdev.Chips("/dev")
+	if err != nil {
+		t.Fatal(err)
 	}
-	p := gpioreg.ByName(name)
-	if p == nil {
-		t.Fatalf("gpioreg.ByName(%q) = nil", name)
+	loc, err := gpiocdev.Lookup(chips, "", name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := p.(*gpioioctl.GPIOLine); !ok {
-		t.Fatalf("gpioreg.ByName(%q) is a %T, want a *gpioioctl.GPIOLine", name, p)
-	}
-	return p
+	l := gpiocdev.NewLine(loc, "vmtest:"+name)
+	t.Cleanup(func() { l.Close() })
+	return l
 }
 
 func (l *Line) String() string { return fmt.Sprintf("%s (%s:%d)", l.Name, l.Chip, l.Offset) }
+
+// The trace: gpiolib emits gpio_value for every level it sets on a line
+// (and reads), and gpio_direction for every direction change. A line
+// requested as an output at a level gets "gpio_value: N set L" then
+// "gpio_direction: N out (0)" from the one driver call that does both;
+// periph's gpioioctl, which requests first and writes the level after,
+// gets "set 0" before its level.
+
+const tracefs = "/sys/kernel/tracing"
+
+// Trace records gpiolib's events from StartTrace until t ends.
+type Trace struct{ t testing.TB }
+
+// TraceEvent is one gpiolib event for a line.
+type TraceEvent struct {
+	Kind  string // "set", "get", "in" or "out"
+	Value int    // the level for set and get; the error for in and out
+}
+
+func (e TraceEvent) String() string { return fmt.Sprintf("%s %d", e.Kind, e.Value) }
+
+// StartTrace clears the trace buffer and records gpiolib's events until t
+// ends. Only one test may trace at a time.
+func StartTrace(t testing.TB) *Trace {
+	t.Helper()
+	for _, w := range []struct{ file, v string }{
+		{"tracing_on", "0"},
+		{"trace", ""},
+		{"events/gpio/enable", "1"},
+		{"tracing_on", "1"},
+	} {
+		if err := os.WriteFile(filepath.Join(tracefs, w.file), []byte(w.v), 0o644); err != nil {
+			t.Fatalf("vmtest: trace: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		_ = os.WriteFile(filepath.Join(tracefs, "events/gpio/enable"), []byte("0"), 0o644)
+	})
+	return &Trace{t: t}
+}
+
+var traceRE = regexp.MustCompile(`gpio_(value|direction): (\d+)\s+(set|get|in|out) \(?(-?\d+)\)?`)
+
+// Events returns the events recorded for l so far, in order.
+func (tr *Trace) Events(l *Line) []TraceEvent {
+	tr.t.Helper()
+	gpio, err := l.Global()
+	if err != nil {
+		tr.t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(tracefs, "trace"))
+	if err != nil {
+		tr.t.Fatalf("vmtest: trace: %v", err)
+	}
+	defer f.Close()
+	var evs []TraceEvent
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := traceRE.FindStringSubmatch(sc.Text())
+		if m == nil || m[2] != strconv.Itoa(gpio) {
+			continue
+		}
+		v, _ := strconv.Atoi(m[4])
+		evs = append(evs, TraceEvent{Kind: m[3], Value: v})
+	}
+	if err := sc.Err(); err != nil {
+		tr.t.Fatalf("vmtest: trace: %v", err)
+	}
+	return evs
+}
+
+// Levels returns the levels the kernel set on l so far ("set" events),
+// in order.
+func (tr *Trace) Levels(l *Line) []int {
+	var ls []int
+	for _, e := range tr.Events(l) {
+		if e.Kind == "set" {
+			ls = append(ls, e.Value)
+		}
+	}
+	return ls
+}
+
+// IsBusy reports whether err is EBUSY, what a second EVIOCGRAB of a
+// grabbed device fails with.
+func IsBusy(err error) bool { return errors.Is(err, unix.EBUSY) }
 
 // The uinput and evdev uAPI, from linux/uinput.h and linux/input.h, with
 // the generic ioctl encoding of amd64.
@@ -407,7 +549,3 @@ func Grab(node string) (*os.File, error) {
 	}
 	return f, nil
 }
-
-// IsBusy reports whether err is EBUSY, what a second EVIOCGRAB of a
-// grabbed device fails with.
-func IsBusy(err error) bool { return errors.Is(err, unix.EBUSY) }

@@ -6,6 +6,10 @@
 // under /tests one after the other, prints a verdict line and reboots,
 // which ends QEMU (-no-reboot).
 //
+// The kernel command line may narrow the run: pintu.tests=a.test,b.test
+// runs only those binaries, pintu.run=RE and pintu.skip=RE are passed as
+// -test.run and -test.skip (pintu.run overrides /run-pattern).
+//
 // The verdict is "PINTU-VMTEST: PASS" only if every binary exited 0, ran
 // at least one test, and skipped none: inside the VM nothing may skip.
 package main
@@ -19,6 +23,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,16 +69,30 @@ func run() bool {
 	if b, err := os.ReadFile("/run-pattern"); err == nil && strings.TrimSpace(string(b)) != "" {
 		pattern = strings.TrimSpace(string(b))
 	}
+	args := cmdline()
+	if v := args["pintu.run"]; v != "" {
+		pattern = v
+	}
+	skip := args["pintu.skip"]
 	bins, err := filepath.Glob("/tests/*.test")
 	if err != nil || len(bins) == 0 {
 		fmt.Println("vmtest: no test binaries under /tests")
 		return false
 	}
+	if v := args["pintu.tests"]; v != "" {
+		want := strings.Split(v, ",")
+		bins = slices.DeleteFunc(bins, func(b string) bool { return !slices.Contains(want, filepath.Base(b)) })
+		if len(bins) != len(want) {
+			fmt.Printf("vmtest: pintu.tests=%s: found only %v\n", v, bins)
+			return false
+		}
+	}
+	fmt.Printf("vmtest: %d CPUs\n", runtime.NumCPU())
 	ok := true
 	var summary []string
 	for _, bin := range bins {
 		start := time.Now()
-		res := runTest(bin, pattern)
+		res := runTest(bin, pattern, skip)
 		line := fmt.Sprintf("vmtest: %-16s %s (%v)", filepath.Base(bin), res, time.Since(start).Round(100*time.Millisecond))
 		fmt.Println(line)
 		summary = append(summary, line)
@@ -93,6 +113,7 @@ func mounts() error {
 		{"sysfs", "/sys", "sysfs"},
 		{"devtmpfs", "/dev", "devtmpfs"},
 		{"configfs", "/sys/kernel/config", "configfs"},
+		{"tracefs", "/sys/kernel/tracing", "tracefs"},
 		{"tmpfs", "/tmp", "tmpfs"},
 		{"tmpfs", "/run", "tmpfs"},
 	} {
@@ -104,6 +125,21 @@ func mounts() error {
 		}
 	}
 	return nil
+}
+
+// cmdline returns the kernel command line's key=value words.
+func cmdline() map[string]string {
+	m := map[string]string{}
+	b, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return m
+	}
+	for _, f := range strings.Fields(string(b)) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // setClock sets the wall clock from pintu.time=<unix seconds> on the
@@ -134,12 +170,12 @@ var (
 
 // runTest runs one test binary with its output on the console, and returns
 // "ok" or why it failed.
-func runTest(bin, pattern string) string {
-	fmt.Printf("\n=== vmtest: %s -test.run %s\n", bin, pattern)
+func runTest(bin, pattern, skip string) string {
+	fmt.Printf("\n=== vmtest: %s -test.run %s -test.skip %q\n", bin, pattern, skip)
 	ctx, cancel := context.WithTimeout(context.Background(), perBinary)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-test.v", "-test.short", "-test.count=1",
-		"-test.run", pattern, "-test.timeout", (perBinary - 30*time.Second).String())
+		"-test.run", pattern, "-test.skip", skip, "-test.timeout", (perBinary - 30*time.Second).String())
 	cmd.Dir = "/tmp"
 	cmd.Env = []string{
 		vmtest.Env + "=1",
