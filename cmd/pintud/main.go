@@ -2,6 +2,19 @@
 // opens the state directory's bbolt store, drives the door hardware (or
 // simulated hardware with -sim), and serves the local API that pintuctl
 // talks to. SIGINT or SIGTERM relock every door, finish writing and exit 0.
+//
+// Exit status:
+//
+//	0  stopped by SIGINT or SIGTERM
+//	1  any other error: bad flags or config, another pintud on the state
+//	   directory, hardware that cannot be opened, a failure while running
+//	3  refused to start until a person acts: the state file pintu.db is
+//	   damaged (restore a backup of it) or was written by a newer pintud.
+//	   pintud prints one line naming the file and what to do. Restarting
+//	   cannot help, so a service manager must not restart on 3 (systemd:
+//	   RestartPreventExitStatus=3).
+//
+// (A Go panic exits 2; pintud is written never to end that way.)
 package main
 
 import (
@@ -31,11 +44,31 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
+		if msg, ok := refusal(err); ok {
+			fmt.Fprintln(os.Stderr, "pintud:", msg)
+			os.Exit(exitRefused)
+		}
 		if !errors.Is(err, errUsage) && !errors.Is(err, errReported) {
 			fmt.Fprintln(os.Stderr, "pintud:", err)
 		}
 		os.Exit(1)
 	}
+}
+
+// exitRefused is the exit status for a state file that a person must deal
+// with before pintud can start (see the package comment).
+const exitRefused = 3
+
+// refusal says, on one line, why pintud will not start on its state file and
+// what a person should do, when err is of that kind.
+func refusal(err error) (string, bool) {
+	switch {
+	case errors.Is(err, boltstore.ErrCorrupt):
+		return fmt.Sprintf("%v. Refusing to start: restore a backup of pintu.db (keep the damaged file for inspection), then start pintud again", err), true
+	case errors.Is(err, boltstore.ErrNewerSchema):
+		return fmt.Sprintf("%v. Refusing to start: run the newer pintud, or restore a backup of pintu.db made by this version", err), true
+	}
+	return "", false
 }
 
 var (
