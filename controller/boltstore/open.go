@@ -192,7 +192,7 @@ func checkPages(data []byte) error {
 		m = m1
 	}
 	if end := m.pgid * m.pageSize; m.pgid < 3 || end/m.pageSize != m.pgid || end > size {
-		return fmt.Errorf("file is %d bytes but its meta page (transaction %d) says it holds %d pages of %d bytes: truncated?",
+		return fmt.Errorf("file is %d bytes but its meta page (transaction %d) says it holds %d pages of %d bytes (truncated?)",
 			size, m.txid, m.pgid, m.pageSize)
 	}
 	c := &checker{data: data, ps: m.pageSize, pgid: m.pgid,

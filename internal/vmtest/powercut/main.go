@@ -14,6 +14,9 @@
 //	       the host passes as the raw disk /dev/vdb (package ackcheck).
 //	       It prints one "PCUT RESULT ..." line and powers off.
 //
+// pintu.damage=truncate (check) truncates pintu.db to half its size before
+// pintud starts, to see pintud refuse it from inside the VM.
+//
 // pintu.nofsync=1 runs pintud under a seccomp filter that makes fsync,
 // fdatasync, sync, syncfs, sync_file_range and msync return success without
 // doing anything: a daemon whose durability is a lie, one of the test's
@@ -193,21 +196,30 @@ func startPintud(nofsync bool) (*pintud, string, error) {
 	return nil, ackcheck.Failed, errors.New("pintud did not answer within 60s")
 }
 
-// stop ends pintud with SIGTERM and says whether it stopped cleanly.
-func (p *pintud) stop() bool {
+// stop ends pintud with SIGTERM and says how it went: "up" when it stopped
+// cleanly and never panicked (net/http survives a panic in a handler, so
+// the log is read for one), "panic", or "unclean-stop".
+func (p *pintud) stop() string {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.exited:
-		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-			fmt.Printf("PCUT pintud stopped with status %d\n", code)
-			printLog()
-			return false
-		}
-		return true
 	case <-time.After(15 * time.Second):
 		fmt.Println("PCUT pintud did not stop within 15s of SIGTERM")
-		return false
+		return "unclean-stop"
 	}
+	code := p.cmd.ProcessState.ExitCode()
+	out, _ := os.ReadFile(logPath)
+	if ackcheck.Classify(code, string(out)) == ackcheck.Panic {
+		fmt.Printf("PCUT pintud panicked (status %d)\n", code)
+		printLog()
+		return ackcheck.Panic
+	}
+	if code != 0 {
+		fmt.Printf("PCUT pintud stopped with status %d\n", code)
+		printLog()
+		return "unclean-stop"
+	}
+	return "up"
 }
 
 // printLog prints pintud's output: a panic's message comes first, its stack
@@ -330,10 +342,23 @@ func run(args map[string]string) {
 //
 //	PCUT RESULT mount=ok pintud=up|refused|panic|failed|unclean-stop verify=ok|broken|error|- acked=N lost=N wrong=N gaps=N
 //
-// pintud=up: it came up and stopped cleanly on SIGTERM afterwards.
+// pintud=up: it came up, never panicked, and stopped cleanly on SIGTERM.
 func check(args map[string]string) {
-	res := ackcheck.Result{}
 	verify := "-"
+	acks, err := readAcks("/dev/vdb")
+	if err != nil {
+		fmt.Println("PCUT acks:", err)
+		fmt.Println("PCUT RESULT mount=ok pintud=- verify=- acked=0 lost=0 wrong=0 gaps=0")
+		return
+	}
+	res := ackcheck.Result{Acked: len(acks)}
+	if args["pintu.damage"] == "truncate" {
+		if err := truncateHalf(dataDir + "/pintu.db"); err != nil {
+			fmt.Println("PCUT damage:", err)
+			fmt.Println("PCUT RESULT mount=ok pintud=- verify=- acked=0 lost=0 wrong=0 gaps=0")
+			return
+		}
+	}
 	p, how, err := startPintud(false)
 	defer func() {
 		fmt.Printf("PCUT RESULT mount=ok pintud=%s verify=%s %v\n", how, verify, res)
@@ -342,11 +367,7 @@ func check(args map[string]string) {
 		fmt.Printf("PCUT pintud %s: %v\n", how, err)
 		return
 	}
-	defer func() {
-		if !p.stop() {
-			how = "unclean-stop"
-		}
-	}()
+	defer func() { how = p.stop() }()
 
 	start := time.Now()
 	b, err := p.call("GET", "/v1/verify", nil)
@@ -371,12 +392,6 @@ func check(args map[string]string) {
 		fmt.Printf("PCUT verify broken at seq %d of %d: %s\n", vr.BrokenSeq, vr.Count, vr.Reason)
 	}
 
-	acks, err := readAcks("/dev/vdb")
-	if err != nil {
-		fmt.Println("PCUT acks:", err)
-		how = ackcheck.Failed
-		return
-	}
 	path := "/v1/events"
 	if v := args["pintu.since"]; v != "" {
 		sec, err := strconv.ParseInt(v, 10, 64)
@@ -402,6 +417,21 @@ func check(args map[string]string) {
 	for _, pr := range res.Problems {
 		fmt.Println("PCUT", pr)
 	}
+}
+
+// truncateHalf cuts the file at path to half its size, as a careless copy
+// or a file system repair might.
+func truncateHalf(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if err := os.Truncate(path, st.Size()/2); err != nil {
+		return err
+	}
+	unix.Sync()
+	fmt.Printf("PCUT damage: %s truncated from %d to %d bytes\n", path, st.Size(), st.Size()/2)
+	return nil
 }
 
 // readAcks reads the host's list of acknowledgements from the raw disk dev;
