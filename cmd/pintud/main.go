@@ -9,8 +9,10 @@
 //	1  any other error: bad flags or config, another pintud on the state
 //	   directory, hardware that cannot be opened, a failure while running
 //	3  refused to start until a person acts: the state file pintu.db is
-//	   damaged (restore a backup of it) or was written by a newer pintud.
-//	   pintud prints one line naming the file and what to do. Restarting
+//	   damaged (restore a backup of it), was written by a newer pintud, or
+//	   the file system under the state directory reports itself damaged
+//	   (EBADMSG, EUCLEAN). pintud prints one line naming the file or
+//	   directory and what to do. Restarting
 //	   cannot help, so a service manager must not restart on 3 (systemd:
 //	   RestartPreventExitStatus=3).
 //
@@ -67,6 +69,10 @@ func refusal(err error) (string, bool) {
 		return fmt.Sprintf("%v. Refusing to start: restore a backup of pintu.db (keep the damaged file for inspection), then start pintud again", err), true
 	case errors.Is(err, boltstore.ErrNewerSchema):
 		return fmt.Sprintf("%v. Refusing to start: run the newer pintud, or restore a backup of pintu.db made by this version", err), true
+	case errors.Is(err, syscall.EBADMSG), errors.Is(err, syscall.EUCLEAN):
+		// What ext4 answers when its own structures fail their checksums
+		// or do not hold together: no restart will read them.
+		return fmt.Sprintf("%v: the file system holding the state directory is damaged. Refusing to start: repair it (fsck) or restore a backup of pintu.db onto a sound one, then start pintud again", err), true
 	}
 	return "", false
 }

@@ -71,6 +71,7 @@ func TestClassify(t *testing.T) {
 		want   string
 	}{
 		{"the refusal", 3, refusal, Refused},
+		{"the refusal of a damaged file system", 3, "pintud: create state directory: mkdir /mnt/data: bad message: the file system holding the state directory is damaged. Refusing to start: repair it (fsck) or restore a backup of pintu.db onto a sound one, then start pintud again\n", Refused},
 		{"the refusal with another status", 1, refusal, Failed},
 		{"exit 3 with two lines", 3, refusal + "more\n", Failed},
 		{"exit 3 without the advice", 3, "pintud: something\n", Failed},
