@@ -90,6 +90,8 @@ func precheck(path string, timeout time.Duration) error {
 	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	st, err := f.Stat()
 	if err != nil || st.Size() == 0 || st.Size() != int64(int(st.Size())) {
+		// Empty: bbolt makes a new file. Too big to map (a 32-bit Pi and
+		// over 2 GiB): bbolt cannot map it either, and says so.
 		return nil
 	}
 	// Mapped read-only, as bbolt maps it: no copy of a page, and a slice
