@@ -2,6 +2,21 @@
 // opens the state directory's bbolt store, drives the door hardware (or
 // simulated hardware with -sim), and serves the local API that pintuctl
 // talks to. SIGINT or SIGTERM relock every door, finish writing and exit 0.
+//
+// Exit status:
+//
+//	0  stopped by SIGINT or SIGTERM
+//	1  any other error: bad flags or config, another pintud on the state
+//	   directory, hardware that cannot be opened, a failure while running
+//	3  refused to start until a person acts: the state file pintu.db is
+//	   damaged (restore a backup of it), was written by a newer pintud, or
+//	   the file system under the state directory reports itself damaged
+//	   (EBADMSG, EUCLEAN). pintud prints one line naming the file or
+//	   directory and what to do. Restarting
+//	   cannot help, so a service manager must not restart on 3 (systemd:
+//	   RestartPreventExitStatus=3).
+//
+// (A Go panic exits 2; pintud is written never to end that way.)
 package main
 
 import (
@@ -31,11 +46,35 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
+		if msg, ok := refusal(err); ok {
+			fmt.Fprintln(os.Stderr, "pintud:", msg)
+			os.Exit(exitRefused)
+		}
 		if !errors.Is(err, errUsage) && !errors.Is(err, errReported) {
 			fmt.Fprintln(os.Stderr, "pintud:", err)
 		}
 		os.Exit(1)
 	}
+}
+
+// exitRefused is the exit status for a state file that a person must deal
+// with before pintud can start (see the package comment).
+const exitRefused = 3
+
+// refusal says, on one line, why pintud will not start on its state file and
+// what a person should do, when err is of that kind.
+func refusal(err error) (string, bool) {
+	switch {
+	case errors.Is(err, boltstore.ErrCorrupt):
+		return fmt.Sprintf("%v. Refusing to start: restore a backup of pintu.db (keep the damaged file for inspection), then start pintud again", err), true
+	case errors.Is(err, boltstore.ErrNewerSchema):
+		return fmt.Sprintf("%v. Refusing to start: run the newer pintud, or restore a backup of pintu.db made by this version", err), true
+	case errors.Is(err, syscall.EBADMSG), errors.Is(err, syscall.EUCLEAN):
+		// What ext4 answers when its own structures fail their checksums
+		// or do not hold together: no restart will read them.
+		return fmt.Sprintf("%v: the file system holding the state directory is damaged. Refusing to start: repair it (fsck) or restore a backup of pintu.db onto a sound one, then start pintud again", err), true
+	}
+	return "", false
 }
 
 var (

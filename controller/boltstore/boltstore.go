@@ -57,9 +57,11 @@ type Store struct {
 
 var _ controller.Store = (*Store)(nil)
 
-// Open opens the state file at path, creating it if it does not exist, and
-// migrates it to the current schema. It fails with an error wrapping ErrLocked
-// when another process has the file open.
+// Open opens the state file at path, creating it if it does not exist, checks
+// that it holds together, and migrates it to the current schema. It fails with
+// an error wrapping ErrLocked when another process has the file open, and with
+// one wrapping ErrCorrupt, never a panic, when the file is damaged (see
+// open.go).
 func Open(path string, opts *Options) (*Store, error) {
 	var o Options
 	if opts != nil {
@@ -70,14 +72,18 @@ func Open(path string, opts *Options) (*Store, error) {
 	}
 	bo := *bolt.DefaultOptions
 	bo.Timeout, bo.NoSync = o.Timeout, o.NoSync
-	db, err := bolt.Open(path, 0o600, &bo)
+	db, err := openChecked(path, &bo)
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("boltstore: open %s: %w (gave up after %v: %w)", path, ErrLocked, o.Timeout, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	if err := db.Update(migrate); err != nil {
+	if err := guard("migrate", func() error { return db.Update(migrate) }); err != nil {
+		var pe *panicError
+		if errors.As(err, &pe) {
+			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
 		return nil, errors.Join(fmt.Errorf("boltstore: open %s: %w", path, err), db.Close())
 	}
 	return &Store{db: db, batch: eventsPerRead, outbox: o.Outbox}, nil

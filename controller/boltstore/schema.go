@@ -81,7 +81,7 @@ func migrate(tx *bolt.Tx) error {
 	var have uint64 // a new file has no version: 0
 	if v := meta.Get(keySchema); v != nil {
 		if len(v) != 8 {
-			return fmt.Errorf("schema version is %d bytes, want 8", len(v))
+			return fmt.Errorf("%w: schema version is %d bytes, want 8", ErrCorrupt, len(v))
 		}
 		have = binary.BigEndian.Uint64(v)
 	}
@@ -104,7 +104,7 @@ func migrate(tx *bolt.Tx) error {
 	}
 	for _, name := range recordBuckets {
 		if tx.Bucket(name) == nil {
-			return fmt.Errorf("schema version %d but bucket %s is missing: not a pintu state file, or damaged", want, name)
+			return fmt.Errorf("%w: schema version %d but bucket %s is missing: not a pintu state file, or damaged", ErrCorrupt, want, name)
 		}
 	}
 	return nil

@@ -1,0 +1,292 @@
+package boltstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/pintu/pintu/controller"
+	"github.com/pintu/pintu/controller/storetest"
+)
+
+// damageFixture writes a state file with a person, a card and 1501 events in
+// 32 commits, the last of which holds one event, so that the events bucket
+// spans a branch page and many leaves and the free list is not empty.
+func damageFixture(t *testing.T) (string, []controller.Event) {
+	t.Helper()
+	path := tempPath(t)
+	s, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []controller.Event
+	last := controller.Event{}
+	for i := range 31 {
+		c := controller.Change{Events: storetest.Chain(last, 50)}
+		if i == 0 {
+			c.People = []controller.Person{{ID: "p-budi", Name: "Budi", Roles: []controller.Role{controller.RoleOfficer}}}
+			c.Cards = []controller.Card{{ID: "c-1", PersonID: "p-budi", AssignedAt: storetest.EventTime(1)}}
+		}
+		mustCommit(t, s, c)
+		evs = append(evs, c.Events...)
+		last = evs[len(evs)-1]
+	}
+	final := storetest.Chain(last, 1)
+	mustCommit(t, s, controller.Change{Events: final})
+	evs = append(evs, final...)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path, evs
+}
+
+// pageInfo is what bbolt says of one page of a healthy file, with its bytes.
+type pageInfo struct {
+	id   int
+	typ  string // branch, leaf, meta, freelist, free
+	data []byte // the page's first page-size bytes
+}
+
+// filePages lists the pages of the healthy file at path, through bbolt.
+func filePages(t *testing.T, path string) (pageSize int, pages []pageInfo) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, PreLoadFreelist: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pageSize = db.Info().PageSize
+	err = db.View(func(tx *bolt.Tx) error {
+		for id := 0; ; id++ {
+			p, err := tx.Page(id)
+			if err != nil || p == nil {
+				return err
+			}
+			pages = append(pages, pageInfo{id: id, typ: p.Type, data: raw[id*pageSize : (id+1)*pageSize]})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pageSize, pages
+}
+
+// findPage returns the id of the first page of type typ for which match is
+// true.
+func findPage(t *testing.T, pages []pageInfo, typ string, match func(p []byte) bool) int {
+	t.Helper()
+	for _, p := range pages {
+		if p.typ == typ && (match == nil || match(p.data)) {
+			return p.id
+		}
+	}
+	t.Fatalf("no %s page in the fixture matches", typ)
+	return 0
+}
+
+// eventLeaf is true for a leaf page of the events bucket: its first key is a
+// seq and its first value an event.
+func eventLeaf(p []byte) bool {
+	pos, ksize := binary.LittleEndian.Uint32(p[20:]), binary.LittleEndian.Uint32(p[24:])
+	return ksize == 8 && bytes.HasPrefix(p[16+pos+ksize:], []byte(`{"seq":`))
+}
+
+func writeAt(t *testing.T, path string, off int64, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func u16(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
+func u64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+
+// TestOpenCorrupt damages a real file the ways a power cut on a disk that
+// lies, a failing card or a careless copy do, and checks that Open refuses it
+// with an error that wraps ErrCorrupt, names the file and the damage, and
+// does not come from a panic inside bbolt; that the refusal writes nothing;
+// and that the file lock is let go (a second Open says the same).
+func TestOpenCorrupt(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, path string, ps int, pages []pageInfo) string // returns the text the error must contain
+	}{
+		{"leaf page header zeroed", func(t *testing.T, path string, ps int, pages []pageInfo) string {
+			id := findPage(t, pages, "leaf", eventLeaf)
+			writeAt(t, path, int64(id*ps), make([]byte, 16))
+			return fmt.Sprintf(`bucket "events": page %d carries the id 0`, id)
+		}},
+		{"leaf page type damaged", func(t *testing.T, path string, ps int, pages []pageInfo) string {
+			id := findPage(t, pages, "leaf", eventLeaf)
+			writeAt(t, path, int64(id*ps+8), u16(0x77))
+			return fmt.Sprintf(`bucket "events": page %d is neither a branch nor a leaf (flags 0x77)`, id)
+		}},
+		{"leaf page element count damaged", func(t *testing.T, path string, ps int, pages []pageInfo) string {
+			id := findPage(t, pages, "leaf", eventLeaf)
+			writeAt(t, path, int64(id*ps+10), u16(0xffff))
+			return fmt.Sprintf(`bucket "events": leaf page %d says it has 65535 elements, more than it holds`, id)
+		}},
+		{"leaf page keys out of order", func(t *testing.T, path string, ps int, pages []pageInfo) string {
+			id := findPage(t, pages, "leaf", eventLeaf)
+			p := pages[id].data
+			pos := binary.LittleEndian.Uint32(p[20:])
+			writeAt(t, path, int64(id*ps+16+int(pos)), u64(^uint64(0))) // first key becomes the largest
+			return fmt.Sprintf(`bucket "events": leaf page %d: key 0 (ffffffffffffffff) is not below the next key in its parent`, id)
+		}},
+		{"branch points past the end of the file", func(t *testing.T, path string, ps int, pages []pageInfo) string {
+			id := findPage(t, pages, "branch", nil)
+			writeAt(t, path, int64(id*ps+16+8), u64(1<<30))
+			return fmt.Sprintf("page %d is outside the file's pages", 1<<30)
+		}},
+		{"branch points at itself", func(t *testing.T, path string, ps int, pages []pageInfo) string {
+			id := findPage(t, pages, "branch", nil)
+			writeAt(t, path, int64(id*ps+16+8), u64(uint64(id)))
+			return fmt.Sprintf("page %d is referenced twice", id)
+		}},
+		{"truncated to half", func(t *testing.T, path string, _ int, _ []pageInfo) string {
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, st.Size()/2); err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("file is %d bytes but its meta page", st.Size()/2)
+		}},
+		{"both meta pages zeroed", func(t *testing.T, path string, ps int, _ []pageInfo) string {
+			writeAt(t, path, 0, make([]byte, 2*ps))
+			return "neither meta page is valid (page 0: not a bbolt meta page; page 1: no valid meta page at any page size)"
+		}},
+		{"free list page type damaged", func(t *testing.T, path string, ps int, pages []pageInfo) string {
+			// What a disk that drops flushes left behind in the power-cut
+			// test: bbolt panics with "invalid freelist page".
+			id := findPage(t, pages, "freelist", nil)
+			writeAt(t, path, int64(id*ps+8), u16(0x02))
+			return fmt.Sprintf("free list: page %d is not a free list page (flags 0x2)", id)
+		}},
+		{"free list count damaged", func(t *testing.T, path string, ps int, pages []pageInfo) string {
+			// bbolt would read (and copy) a billion page ids.
+			id := findPage(t, pages, "freelist", nil)
+			writeAt(t, path, int64(id*ps+10), u16(0xffff))
+			writeAt(t, path, int64(id*ps+16), u64(1<<30))
+			return fmt.Sprintf("free list: page %d says it lists %d pages, more than it holds", id, 1<<30)
+		}},
+		{"free list holds a page in use", func(t *testing.T, path string, ps int, pages []pageInfo) string {
+			fl := findPage(t, pages, "freelist", nil)
+			leaf := findPage(t, pages, "leaf", eventLeaf)
+			writeAt(t, path, int64(fl*ps+16), u64(uint64(leaf)))
+			return fmt.Sprintf("page %d is both in use and on the free list", leaf)
+		}},
+		{"a page neither in use nor free", func(t *testing.T, path string, ps int, pages []pageInfo) string {
+			fl := findPage(t, pages, "freelist", nil)
+			n := binary.LittleEndian.Uint16(pages[fl].data[10:])
+			lost := binary.LittleEndian.Uint64(pages[fl].data[16+8*(int(n)-1):])
+			writeAt(t, path, int64(fl*ps+10), u16(n-1))
+			return fmt.Sprintf("page %d is neither in use nor on the free list", lost)
+		}},
+		{"not a bbolt file", func(t *testing.T, path string, _ int, _ []pageInfo) string {
+			if err := os.WriteFile(path, []byte(strings.Repeat("not a bolt file\n", 1024)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return "neither meta page is valid"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, _ := damageFixture(t)
+			ps, pages := filePages(t, path)
+			want := tt.damage(t, path, ps, pages)
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second time: the lock was let go
+				s, err := Open(path, nil)
+				if err == nil {
+					s.Close()
+					t.Fatalf("Open(%q) of a damaged file = nil error, want one wrapping ErrCorrupt", path)
+				}
+				msg := err.Error()
+				if !errors.Is(err, ErrCorrupt) || !strings.Contains(msg, path) || !strings.Contains(msg, want) {
+					t.Errorf("Open() = %q, want an error wrapping ErrCorrupt naming %s and saying %q", msg, path, want)
+				}
+				if strings.Contains(msg, "panicked") || strings.Contains(msg, "\n") {
+					t.Errorf("Open() = %q, want one line found by the check, not a recovered panic", msg)
+				}
+			}
+			after, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(before, after) {
+				t.Errorf("Open() of a damaged file changed it")
+			}
+		})
+	}
+}
+
+// TestOpenOneMetaZeroed: bbolt keeps two meta pages and uses the valid one
+// with the higher transaction id, so a file with one meta page destroyed
+// opens. Losing the older one loses nothing; losing the newer one takes the
+// file back to the transaction before it, here the last commit's one event.
+func TestOpenOneMetaZeroed(t *testing.T) {
+	for _, newer := range []bool{false, true} {
+		t.Run(fmt.Sprintf("newer=%v", newer), func(t *testing.T) {
+			path, evs := damageFixture(t)
+			ps, pages := filePages(t, path)
+			txid := func(p pageInfo) uint64 { return binary.LittleEndian.Uint64(p.data[16+48:]) }
+			zero := 0
+			if (txid(pages[1]) > txid(pages[0])) == newer {
+				zero = 1
+			}
+			writeAt(t, path, int64(zero*ps), make([]byte, ps))
+			want := evs
+			if newer {
+				want = evs[:len(evs)-1]
+			}
+
+			s := openTest(t, path, nil)
+			if diff := cmp.Diff(want, readAll(t, s)); diff != "" {
+				t.Errorf("Events() after zeroing meta page %d mismatch (-want +got):\n%s", zero, diff)
+			}
+			snap, err := s.Load()
+			if err != nil || len(snap.People) != 1 || len(snap.Cards) != 1 || snap.Last.Seq != want[len(want)-1].Seq {
+				t.Errorf("Load() = %d people, %d cards, last seq %d, err %v; want 1, 1, %d, nil",
+					len(snap.People), len(snap.Cards), snap.Last.Seq, err, want[len(want)-1].Seq)
+			}
+			// It goes on working: the next commit follows.
+			mustCommit(t, s, controller.Change{Events: storetest.Chain(want[len(want)-1], 1)})
+		})
+	}
+}
+
+// TestGuard: a panic inside bbolt that the check did not foresee becomes a
+// one-line error, in the caller's goroutine.
+func TestGuard(t *testing.T) {
+	err := guard("open", func() error { panic("invalid freelist page: 7\npage type is leaf") })
+	var pe *panicError
+	if !errors.As(err, &pe) || err.Error() != "bbolt panicked during open: invalid freelist page: 7 page type is leaf" {
+		t.Errorf("guard(panic) = %v, want a *panicError on one line", err)
+	}
+	want := errors.New("plain")
+	if err := guard("open", func() error { return want }); err != want {
+		t.Errorf("guard(return err) = %v, want %v", err, want)
+	}
+}
