@@ -8,13 +8,14 @@
 // states, alarms and clock trust come from one Status call per scrape;
 // reader, MQTT and store figures from small accessors pintud hands it.
 // Decision and commit latencies need a hook in the controller's run loop:
-// the Collector implements [Observer] for it.
+// [Timings] implements [Observer] for it; it exists before the controller
+// does, so it can be handed to controller.New and then to [New].
 //
 // # Caveats
 //
 // Counters start at zero when pintud starts (Prometheus handles the reset);
 // the audit log keeps the totals. The decision and commit histograms stay
-// empty until the controller calls [Observer]. A scrape asks the controller
+// empty until the controller calls its [Observer]. A scrape asks the controller
 // goroutine for its status, bounded by Options.ProbeTimeout; scraping every
 // few seconds is fine, every few milliseconds is not.
 package metrics
@@ -89,6 +90,8 @@ type Options struct {
 	Outbox Outbox
 	// Readers returns each reader's counts.
 	Readers func() []ReaderCounts
+	// Timings are the controller's latencies; nil makes empty histograms.
+	Timings *Timings
 	// LastBackup returns when the newest scheduled backup was written and
 	// verified (zero before one); nil without scheduled backups.
 	LastBackup func() time.Time
@@ -127,12 +130,40 @@ type Collector struct {
 	lastSeq   atomic.Uint64
 	readErr   string // the last log read error, to log each once; owned by Run
 
+	timings *Timings
+}
+
+// Timings records the controller's decision and commit latencies. Create
+// it before the controller, give it to the controller as its observer and
+// to New in Options.Timings.
+type Timings struct {
+	set           *vm.Set
 	decision      *vm.PrometheusHistogram
 	commit        *vm.PrometheusHistogram
 	commitFailure *vm.Counter
 }
 
-var _ Observer = (*Collector)(nil)
+var _ Observer = (*Timings)(nil)
+
+// NewTimings returns empty latency histograms.
+func NewTimings() *Timings {
+	t := &Timings{set: vm.NewSet()}
+	t.decision = t.set.NewPrometheusHistogramExt("pintu_decision_duration_seconds", decisionBuckets)
+	t.commit = t.set.NewPrometheusHistogramExt("pintu_commit_duration_seconds", commitBuckets)
+	t.commitFailure = t.set.NewCounter("pintu_commit_failures_total")
+	return t
+}
+
+// ObserveDecision records how long a step took to decide.
+func (t *Timings) ObserveDecision(d time.Duration) { t.decision.Update(d.Seconds()) }
+
+// ObserveCommit records how long a commit took, and whether it failed.
+func (t *Timings) ObserveCommit(d time.Duration, err error) {
+	t.commit.Update(d.Seconds())
+	if err != nil {
+		t.commitFailure.Inc()
+	}
+}
 
 // New returns a collector for ctrl that counts the events committed from
 // now on. Call it before ctrl's Run so that the start is counted.
@@ -158,9 +189,11 @@ func New(ctrl Controller, opts Options) (*Collector, error) {
 	c.next = last + 1
 	c.lastSeq.Store(last)
 
-	c.decision = c.set.NewPrometheusHistogramExt("pintu_decision_duration_seconds", decisionBuckets)
-	c.commit = c.set.NewPrometheusHistogramExt("pintu_commit_duration_seconds", commitBuckets)
-	c.commitFailure = c.set.NewCounter("pintu_commit_failures_total")
+	c.timings = opts.Timings
+	if c.timings == nil {
+		c.timings = NewTimings()
+	}
+	c.set.RegisterMetricsWriter(c.timings.set.WritePrometheus)
 	c.set.NewGauge("pintu_audit_last_seq", func() float64 { return float64(c.lastSeq.Load()) })
 	if opts.StorePath != "" {
 		c.set.NewGauge("pintu_store_size_bytes", func() float64 {
@@ -190,17 +223,6 @@ func New(ctrl Controller, opts Options) (*Collector, error) {
 		c.set.RegisterMetricsWriter(c.writeReaders)
 	}
 	return c, nil
-}
-
-// ObserveDecision records how long a step took to decide.
-func (c *Collector) ObserveDecision(d time.Duration) { c.decision.Update(d.Seconds()) }
-
-// ObserveCommit records how long a commit took, and whether it failed.
-func (c *Collector) ObserveCommit(d time.Duration, err error) {
-	c.commit.Update(d.Seconds())
-	if err != nil {
-		c.commitFailure.Inc()
-	}
 }
 
 // Run counts committed events until ctx is done, then returns nil.

@@ -96,9 +96,10 @@ func TestMetrics(t *testing.T) {
 			{Door: "server-room", Reader: "exit", Reads: 4, Down: true},
 		}
 		backup := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
+		timings := metrics.NewTimings()
 		r := startRig(t, memstore.New().EnableOutbox(), metrics.Options{
 			StorePath: db, Readers: func() []metrics.ReaderCounts { return readers },
-			LastBackup: func() time.Time { return backup },
+			LastBackup: func() time.Time { return backup }, Timings: timings,
 		})
 		defer r.stop()
 		r.mqtt.up.Store(true)
@@ -121,9 +122,9 @@ func TestMetrics(t *testing.T) {
 			}
 		}
 		synctest.Wait() // the collector has caught up
-		r.col.ObserveDecision(300 * time.Microsecond)
-		r.col.ObserveCommit(4*time.Millisecond, nil)
-		r.col.ObserveCommit(2*time.Second, errors.New("fsync: input/output error"))
+		timings.ObserveDecision(300 * time.Microsecond)
+		timings.ObserveCommit(4*time.Millisecond, nil)
+		timings.ObserveCommit(2*time.Second, errors.New("fsync: input/output error"))
 
 		got := scrape(t, r.col.Handler())
 		var last uint64
