@@ -48,6 +48,10 @@ type File struct {
 	Doors    []Door
 	// MQTT is the broker link; nil when the file has no mqtt section.
 	MQTT *MQTT
+	// Metrics is the metrics and health listener; nil when off.
+	Metrics *Metrics
+	// Backup schedules backups; nil when off.
+	Backup *Backup
 
 	// socketDerived is set when api.socket was not given, so that
 	// SetStateDir can move the socket with the state directory.

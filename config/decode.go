@@ -583,8 +583,10 @@ func (d *decoder) file(root *yaml.Node) *File {
 
 	f.Doors = d.doors(top.get("doors"))
 	f.MQTT = d.mqtt(top.get("mqtt"))
+	f.Metrics = d.metrics(top.get("metrics"))
+	f.Backup = d.backup(top.get("backup"))
 
-	top.allow("site", "state_dir", "api", "roles", "sop", "doors", "mqtt")
+	top.allow("site", "state_dir", "api", "roles", "sop", "doors", "mqtt", "metrics", "backup")
 	return f
 }
 

@@ -37,6 +37,10 @@ func (c *Controller) process(st *step) error {
 		return nil
 	}
 	st.finish()
+	obs := c.opts.Observer
+	if obs != nil && !c.began.IsZero() {
+		obs.ObserveDecision(time.Since(c.began))
+	}
 	if st.egress {
 		for _, s := range st.strikes {
 			if s.unlocked {
@@ -44,7 +48,12 @@ func (c *Controller) process(st *step) error {
 			}
 		}
 	}
-	if err := c.store.Commit(st.change); err != nil {
+	t0 := time.Now()
+	err := c.store.Commit(st.change)
+	if obs != nil {
+		obs.ObserveCommit(time.Since(t0), err)
+	}
+	if err != nil {
 		c.commitFailed(st, err)
 		return fmt.Errorf("%w: %w", ErrStorage, err)
 	}

@@ -25,6 +25,19 @@ type Options struct {
 	// caller (a relay that would not move, the store failing and
 	// recovering). Default: discard.
 	Logger *slog.Logger
+	// Observer, when set, is told how long each step took to decide and
+	// to commit (pintud's metrics). Nil: nobody is told.
+	Observer Observer
+}
+
+// Observer receives the controller's timings. It is called on the Run
+// goroutine, so it must not block.
+type Observer interface {
+	// ObserveDecision is the time from an input reaching the Run goroutine
+	// to its step being decided, before the commit.
+	ObserveDecision(d time.Duration)
+	// ObserveCommit is the time the store's Commit took, and its error.
+	ObserveCommit(d time.Duration, err error)
 }
 
 // Controller owns the domain state. Create it with New, start Run in a
@@ -39,6 +52,7 @@ type Controller struct {
 	done  chan struct{} // closed when Run returns
 	st    *state        // owned by the Run goroutine
 	fail  failing       // owned by the Run goroutine
+	began time.Time     // when the Run goroutine took the input it works on, for Observer
 
 	// driveMu serialises relay writes: the Run goroutine's and the early
 	// egress releases callers make (see releaseEarly).
@@ -92,6 +106,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	for _, d := range c.cfg.Doors {
 		c.drive(d.Name, false)
 	}
+	c.began = time.Now()
 	c.process(c.st.start(c.now()))
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -108,9 +123,11 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.process(c.st.stop(c.now()))
 			return nil
 		case r := <-c.reqs:
+			c.began = time.Now()
 			r.fn(c.now())
 			close(r.reply)
 		case <-timer.C:
+			c.began = time.Now()
 			c.process(c.st.tick(c.now()))
 		}
 	}

@@ -175,6 +175,7 @@ var commands = []*command{
 	cmdVerifyBundle,
 	cmdReportSOP,
 	cmdSiteKey,
+	cmdBackup,
 	{
 		name:  "verify",
 		short: "check the audit log's hash chain from the first event",

@@ -93,7 +93,7 @@ func usagef(cmd *command, format string, args ...any) error {
 func (c *cli) run(ctx context.Context, args []string) error {
 	c.socket = c.getenv("PINTU_SOCKET")
 	if c.socket == "" {
-		c.socket = defaultSocket
+		c.socket = defaultSocketPath()
 	}
 	c.lang = c.getenv("PINTU_LANG")
 	if c.lang == "" {
@@ -289,10 +289,11 @@ Commands:
 	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "show this, or a command's arguments and flags")
 	fmt.Fprintf(w, `
 Every command takes these flags, before or after the command:
-  -socket PATH   pintud's API socket (env PINTU_SOCKET; default %s)
+  -socket PATH   pintud's API socket (env PINTU_SOCKET; default %s,
+                 or %s where the package is installed)
   -json          print machine-readable JSON on stdout
   -lang en|id    language of human output (env PINTU_LANG; default en)
 
 Run "pintuctl help COMMAND" for a command's arguments and flags.
-`, defaultSocket)
+`, defaultSocket, installedSocket)
 }

@@ -532,8 +532,8 @@ func TestUnreachable(t *testing.T) {
 func TestDefaultSocket(t *testing.T) {
 	c := &cli{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }, now: time.Now}
 	err := c.run(context.Background(), []string{"status"})
-	if c.socket != defaultSocket || err == nil || !strings.Contains(err.Error(), defaultSocket) {
-		t.Errorf("status with no socket set used %q and returned %v, want %q", c.socket, err, defaultSocket)
+	if want := defaultSocketPath(); c.socket != want || err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("status with no socket set used %q and returned %v, want %q", c.socket, err, want)
 	}
 }
 

@@ -5,15 +5,16 @@
 //
 // Exit status:
 //
-//	0  stopped by SIGINT or SIGTERM
-//	1  any other error: bad flags or config, another pintud on the state
-//	   directory, hardware that cannot be opened, a failure while running
-//	3  refused to start until a person acts: the state file pintu.db is
-//	   damaged (restore a backup of it), was written by a newer pintud, or
-//	   the file system under the state directory reports itself damaged
-//	   (EBADMSG, EUCLEAN). pintud prints one line naming the file or
-//	   directory and what to do. Restarting
-//	   cannot help, so a service manager must not restart on 3 (systemd:
+//	0  stopped by SIGINT or SIGTERM, or a one-shot mode that succeeded
+//	1  any other error: another pintud on the state directory, hardware
+//	   that cannot be opened, a failure while running (worth a restart)
+//	2  the command line is wrong
+//	3  refused to start until a person acts: the config is invalid, the
+//	   state file pintu.db is damaged (restore a backup of it), was written
+//	   by a newer pintud, or the file system under the state directory
+//	   reports itself damaged (EBADMSG, EUCLEAN). pintud prints one line
+//	   naming the file or directory and what to do. Restarting cannot
+//	   help, so a service manager must not restart on 3 (the unit has
 //	   RestartPreventExitStatus=3).
 //
 // (A Go panic exits 2; pintud is written never to end that way.)
@@ -26,10 +27,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
@@ -39,6 +42,7 @@ import (
 	"github.com/pintu/pintu/controller/api"
 	"github.com/pintu/pintu/controller/boltstore"
 	"github.com/pintu/pintu/controller/doorio"
+	"github.com/pintu/pintu/controller/metrics"
 )
 
 func main() {
@@ -48,18 +52,14 @@ func main() {
 	if err != nil {
 		if msg, ok := refusal(err); ok {
 			fmt.Fprintln(os.Stderr, "pintud:", msg)
-			os.Exit(exitRefused)
+			os.Exit(exitRefuse)
 		}
 		if !errors.Is(err, errUsage) && !errors.Is(err, errReported) {
 			fmt.Fprintln(os.Stderr, "pintud:", err)
 		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
-
-// exitRefused is the exit status for a state file that a person must deal
-// with before pintud can start (see the package comment).
-const exitRefused = 3
 
 // refusal says, on one line, why pintud will not start on its state file and
 // what a person should do, when err is of that kind.
@@ -87,6 +87,8 @@ type flags struct {
 	hwcheck                bool
 	configPath, dataDir    string
 	logFormat              string
+	restore                string
+	force                  bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -100,11 +102,14 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.configPath, "config", "", "config file (YAML)")
 	fs.StringVar(&f.dataDir, "data", "", "state directory (default: the config's state_dir, ./pintu-data)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.restore, "restore", "", "restore the backup `FILE` into the state directory of a stopped pintud, after checking it")
+	fs.BoolVar(&f.force, "force", false, "with -restore: replace a database that holds another log, or a longer one")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pintud -sim [-demo] [-data DIR]")
 		fmt.Fprintln(stderr, "       pintud -config FILE [-data DIR]")
 		fmt.Fprintln(stderr, "       pintud -check-config -config FILE")
 		fmt.Fprintln(stderr, "       pintud -hwcheck -config FILE")
+		fmt.Fprintln(stderr, "       pintud -restore FILE (-data DIR | -config FILE) [-force]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -127,7 +132,15 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 		fmt.Fprintln(stderr, "pintud: -check-config needs -config FILE")
 		return f, errUsage
 	}
-	if !f.sim && f.configPath == "" && !f.checkConfig {
+	if f.restore != "" && f.dataDir == "" && f.configPath == "" {
+		fmt.Fprintln(stderr, "pintud: -restore needs -data DIR, or -config FILE for its state_dir")
+		return f, errUsage
+	}
+	if f.force && f.restore == "" {
+		fmt.Fprintln(stderr, "pintud: -force is for -restore only")
+		return f, errUsage
+	}
+	if !f.sim && f.configPath == "" && !f.checkConfig && f.restore == "" {
 		fmt.Fprintln(stderr, "pintud: give -config FILE, or -sim to run on simulated hardware")
 		fs.Usage()
 		return f, errUsage
@@ -161,11 +174,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
 	if f.configPath != "" {
 		if cfg, err = config.Load(f.configPath); err != nil {
-			return err
+			// Restarting cannot fix the file: stay stopped (exitRefuse).
+			return refuse(err)
 		}
 	}
 	if f.dataDir != "" {
 		cfg.SetStateDir(f.dataDir)
+	}
+	if f.restore != "" {
+		return restore(restoreOpts{file: f.restore, dir: cfg.StateDir, force: f.force, now: time.Now}, stdout)
 	}
 	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
@@ -173,7 +190,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// The state file's lock comes first: a second pintud on the same state
 	// directory must stop before it touches the door's pins.
-	dbPath := filepath.Join(cfg.StateDir, "pintu.db")
+	dbPath := filepath.Join(cfg.StateDir, dbName)
 	store, err := boltstore.Open(dbPath, &boltstore.Options{Outbox: cfg.MQTT != nil})
 	if err != nil {
 		return err
@@ -188,10 +205,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer hw.Close()
 	strikes := hw.Strikes
 
-	ctrl, err := controller.New(cfg.Controller(), store, strikes, controller.Options{
-		Logger:      log,
-		ClockSynced: clockSynced(cfg.Site.RequireClockSync, log),
-	})
+	var timings *metrics.Timings
+	opts := controller.Options{Logger: log, ClockSynced: clockSynced(cfg.Site.RequireClockSync, log)}
+	if cfg.Metrics != nil {
+		timings = metrics.NewTimings()
+		opts.Observer = timings
+	}
+	ctrl, err := controller.New(cfg.Controller(), store, strikes, opts)
 	if err != nil {
 		return err
 	}
@@ -204,25 +224,53 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(ctrl, api.Options{Sim: bench, Location: cfg.Location, Logger: log, SiteKey: key})
+	srv := api.New(ctrl, api.Options{Sim: bench, Location: cfg.Location, Logger: log, SiteKey: key, Backup: store})
 	ln, err := srv.Listen(cfg.API.Socket)
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
 
-	runMQTT, err := newMQTT(cfg.MQTT, ctrl, store, log)
+	link, err := newMQTT(cfg.MQTT, ctrl, store, log)
 	if err != nil {
-		ln.Close()
 		return err
+	}
+	var backups *scheduledBackups
+	if b := cfg.Backup; b != nil {
+		backups = &scheduledBackups{store: store, dir: b.Dir, every: b.Every, keep: b.Keep, now: time.Now, log: log}
+	}
+	// The collector follows the log from before the controller's start.
+	var collector *metrics.Collector
+	var metricsLn net.Listener
+	if cfg.Metrics != nil {
+		if collector, err = newCollector(ctrl, store, link, hw.Hardware, backups, timings, log); err != nil {
+			return err
+		}
+		if metricsLn, err = metrics.Listen(cfg.Metrics.Listen); err != nil {
+			return err
+		}
+		defer metricsLn.Close()
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ctrl.Run(gctx) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
-	if runMQTT != nil {
-		g.Go(func() error { return runMQTT(gctx) })
+	if link != nil {
+		g.Go(func() error { return link.Run(gctx) })
 	}
 	g.Go(func() error { return hw.Run(gctx, ctrl) })
+	if backups != nil {
+		g.Go(func() error { return backups.Run(gctx) })
+	}
+	if collector != nil {
+		g.Go(func() error { return collector.Run(gctx) })
+		g.Go(func() error { return collector.Serve(gctx, metricsLn) })
+	}
+	// systemd hears READY=1 once the controller answers: the store is open
+	// and loaded, the strikes are locked, the API socket listens.
+	sup := &supervisor{notify: sdNotify, probe: controllerProbe(ctrl), watchdog: watchdogPeriod(log),
+		status: readyStatus(cfg.API.Socket, len(cfg.Doors)), log: log}
+	g.Go(func() error { return sup.Run(gctx) })
 	if f.demo {
 		g.Go(func() error {
 			if err := seedDemo(gctx, ctrl, stdout, cfg.API.Socket); err != nil {

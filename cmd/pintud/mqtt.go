@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,10 +14,10 @@ import (
 )
 
 // newMQTT builds the MQTT link of the config's mqtt section, reading the
-// password, TLS and lock code files it names, and returns its Run; nil when
-// there is no mqtt section. run starts it beside the controller; the door
-// works the same whether it connects or not.
-func newMQTT(m *config.MQTT, ctrl *controller.Controller, outbox mqttlink.Outbox, log *slog.Logger) (func(context.Context) error, error) {
+// password, TLS and lock code files it names; nil when there is no mqtt
+// section. run starts its Run beside the controller; the door works the same
+// whether it connects or not.
+func newMQTT(m *config.MQTT, ctrl *controller.Controller, outbox mqttlink.Outbox, log *slog.Logger) (*mqttlink.Link, error) {
 	if m == nil {
 		return nil, nil
 	}
@@ -51,11 +50,7 @@ func newMQTT(m *config.MQTT, ctrl *controller.Controller, outbox mqttlink.Outbox
 		}
 		lc.HomeAssistant.Codes = codes
 	}
-	link, err := mqttlink.New(lc, ctrl, outbox)
-	if err != nil {
-		return nil, err
-	}
-	return link.Run, nil
+	return mqttlink.New(lc, ctrl, outbox)
 }
 
 // readCodes reads lines "person-id code"; blank lines and # comments are

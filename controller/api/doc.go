@@ -34,6 +34,7 @@
 //	GET  /v1/reports/sop?from=DATE&until=DATE&format=pdf|xlsx&lang=id|en
 //	GET  /v1/export/bundle?since=T&until=T&lang=id|en   signed export bundle (zip)
 //	GET  /v1/site/key                    the site's public key (minisign)
+//	GET  /v1/backup                      a consistent copy of the state file (bbolt)
 //
 // Times in JSON are RFC 3339 in UTC; the CSV export writes them in the
 // site's time zone to the second, with the zone's name and the UTC time to
@@ -59,6 +60,11 @@
 // event. If reading the log fails part way, the body is cut short and the
 // Pintu-Error trailer carries the error; pintuctl checks it. The Pintu-Count
 // trailer carries the number of events sent.
+//
+// The backup route holds one read transaction for the whole copy; a client
+// that stops reading for 10 s is cut off, so it cannot hold up commits that
+// need the file to grow. The copy is unchecked: pintuctl backup verifies it
+// before it keeps it.
 //
 // The verify route checks the chain link by link from seq 1. It cannot see
 // events removed from the end of the log; compare the count with an earlier

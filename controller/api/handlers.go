@@ -66,6 +66,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/reports/sop", s.sopReport)
 	s.handle("GET /v1/export/bundle", s.exportBundle)
 	s.handle("GET /v1/site/key", s.siteKey)
+	s.handle("GET /v1/backup", s.backup)
 }
 
 // serveHTTP routes r, answering unknown paths and methods with JSON errors

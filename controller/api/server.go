@@ -50,6 +50,9 @@ type Options struct {
 	// finish after its context is cancelled before it cancels them. Default
 	// 10s.
 	ShutdownTimeout time.Duration
+	// Backup copies the state file for GET /v1/backup. Nil answers it with
+	// 503.
+	Backup Backuper
 }
 
 // DefaultMaxBody is the default limit on request bodies.
