@@ -112,8 +112,8 @@ func TestWorkflowRefusals(t *testing.T) {
 		{"order-archive by admin", reported, ActionOrderArchive, "adi", "", ErrWrongRole},
 		{"archive before order", reported, ActionArchive, "adi", "", ErrWrongState},
 		{"archive by coordinator", archiveOrdered, ActionArchive, "citra", "", ErrWrongRole},
-		{"unknown actor", checked, ActionApprove, "nobody", "", ErrNotFound},
-		{"no actor", checked, ActionApprove, "", "", ErrInvalid},
+		{"unknown actor", checked, ActionApprove, "nobody", "", ErrUnauthenticated},
+		{"no actor", checked, ActionApprove, "", "", ErrUnauthenticated},
 		{"unknown action", checked, Action("bless"), "hasan", "", ErrInvalid},
 		{"submit through step", nil, ActionSubmit, "adi", "", ErrInvalid},
 		{"enter through step", approved, ActionEnter, "oki", "", ErrInvalid},
@@ -252,7 +252,7 @@ func TestSubmitRefusals(t *testing.T) {
 		want error
 	}{
 		{"by officer", VisitForm{VisitorID: "vina", Purpose: "x"}, "oki", ErrWrongRole},
-		{"unknown submitter", VisitForm{VisitorID: "vina", Purpose: "x"}, "ghost", ErrNotFound},
+		{"unknown submitter", VisitForm{VisitorID: "vina", Purpose: "x"}, "ghost", ErrUnauthenticated},
 		{"unknown visitor", VisitForm{VisitorID: "ghost", Purpose: "x"}, "adi", ErrNotFound},
 		{"staff as visitor", VisitForm{VisitorID: "oki", Purpose: "x"}, "adi", ErrInvalid},
 		{"no purpose", VisitForm{VisitorID: "vina", Purpose: "  "}, "adi", ErrInvalid},
@@ -265,7 +265,7 @@ func TestSubmitRefusals(t *testing.T) {
 			r := newRig(t)
 			r.staff()
 			n := len(r.log())
-			if _, _, err := r.s.submit(r.now, tt.form, tt.by); !isErr(err, tt.want) {
+			if _, _, err := r.s.submit(r.now, tt.form, as(tt.by)); !isErr(err, tt.want) {
 				t.Fatalf("submit = %v, want %v", err, tt.want)
 			}
 			if len(r.log()) != n || len(r.s.rec.Visits()) != 0 || r.s.visitSeq != 0 {
