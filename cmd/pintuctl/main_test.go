@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,7 +67,7 @@ func startDaemon(t *testing.T, mods ...func(*daemon, *api.Options)) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := api.Options{Sim: doorio.NewSim(d.ctrl), Location: loc}
+	opts := api.Options{Sim: doorio.NewSim(d.ctrl), SimIdentity: true, Location: loc}
 	for _, m := range mods {
 		m(d, &opts)
 	}
@@ -460,14 +461,14 @@ func TestRefusedControls(t *testing.T) {
 	id := alarms[0].ID
 	d.must(nil, "person", "disable", "--id", "koor")
 	d.must(nil, "door", "lockdown", "--by", "kabid")
-	count := func() int {
+	events := func() []controller.Event {
 		var evs []controller.Event
 		if err := json.Unmarshal([]byte(d.must(nil, "events", "--json")), &evs); err != nil {
 			t.Fatal(err)
 		}
-		return len(evs)
+		return evs
 	}
-	before := count()
+	before := len(events())
 	tests := []struct{ args, wantErr string }{
 		{"alarm ack A9999 --by kabid", `alarm ack: not found: unknown alarm "A9999" (pintuctl alarm list shows the listed ones)`},
 		{"alarm ack " + id + " --by adm", "alarm ack: role may not take this step: adm (admin) may not acknowledge alarms: that is for a coordinator or the head"},
@@ -499,8 +500,16 @@ func TestRefusedControls(t *testing.T) {
 			}
 		})
 	}
-	if got := count(); got != before {
-		t.Errorf("refused commands wrote %d events", got-before)
+	// What was refused for want of a role is recorded, and nothing else.
+	var refusals []string
+	for _, e := range events()[before:] {
+		if e.Type != controller.EventRefused {
+			t.Errorf("refused commands wrote %s", e.Type)
+		}
+		refusals = append(refusals, e.Actor)
+	}
+	if want := []string{"adm", "koor", "adm"}; !slices.Equal(refusals, want) {
+		t.Errorf("refusals recorded for %v, want %v", refusals, want)
 	}
 	// A disabled person takes no SOP step.
 	d.must(nil, "visit", "submit", "--visitor", "budi", "--by", "adm", "--purpose", "x")
@@ -566,7 +575,7 @@ func TestHelp(t *testing.T) {
 func TestExport(t *testing.T) {
 	d := startDaemon(t).seed()
 	csvOut := d.must(nil, "export", "--format", "csv")
-	if !strings.HasPrefix(csvOut, "\ufeffseq,time,zone,time_utc,type,door,reader,card,person,person_name,visit,visit_purpose,decision,reason,actor,actor_name,detail,clock_trusted,prev,hash\n1,2026-11-02 09:00:00,WIB,2026-11-02T02:00:00Z,started,") {
+	if !strings.HasPrefix(csvOut, "\ufeffseq,time,zone,time_utc,type,door,reader,card,person,person_name,visit,visit_purpose,decision,reason,actor,actor_name,via,detail,clock_trusted,prev,hash\n1,2026-11-02 09:00:00,WIB,2026-11-02T02:00:00Z,started,") {
 		t.Errorf("export --format csv starts %q", csvOut[:min(len(csvOut), 200)])
 	}
 	rows := strings.Count(csvOut, "\n") - 1

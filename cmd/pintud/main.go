@@ -24,6 +24,7 @@ import (
 	"github.com/pintu/pintu/controller/api"
 	"github.com/pintu/pintu/controller/boltstore"
 	"github.com/pintu/pintu/controller/doorio"
+	"github.com/pintu/pintu/controller/password"
 )
 
 func main() {
@@ -165,7 +166,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(ctrl, api.Options{Sim: bench, Location: cfg.Location, Logger: log, SiteKey: key})
+	hasher := password.New(password.DefaultParams, 2)
+	srv := api.New(ctrl, api.Options{Sim: bench, SimIdentity: f.sim, Location: cfg.Location, Logger: log, SiteKey: key, Hasher: hasher})
 	ln, err := srv.Listen(cfg.API.Socket)
 	if err != nil {
 		return err
