@@ -159,8 +159,7 @@ func (s *state) step(now time.Time, id string, a Action, by Actor, note string) 
 	}
 	for _, n := range separate[sop.step] {
 		if prev, ok := v.Step(n); ok && prev.Actor == p.ID {
-			return nil, Visit{}, fmt.Errorf("%w: %s took step %d (%s) of visit %s and may not also %s it: SOP steps %s are for different people",
-				ErrSeparation, p.ID, n, prev.Action, v.ID, a, separationText(sop.step))
+			return nil, Visit{}, &SeparationError{Person: p.ID, Took: n, TookAction: prev.Action, Visit: v.ID, Action: a, Steps: separationText(sop.step)}
 		}
 	}
 	note = normalizeNote(note)
@@ -207,3 +206,66 @@ func joinStates(ss []VisitState) string {
 	}
 	return strings.Join(out, " or ")
 }
+
+// NextStep is a workflow action a visit's state allows now, as a person
+// would be offered it.
+type NextStep struct {
+	Action Action
+	Step   int  // the SOP step
+	Role   Role // the role it needs
+	// Note names what the action needs written ("reason", "report
+	// text"); empty when it needs none.
+	Note string
+	// Refusal is why the person may not take it (ErrWrongRole,
+	// ErrSeparation), or nil if they may.
+	Refusal error
+}
+
+// NextSteps lists the actions the workflow allows on v now, in SOP order,
+// and whether p may take each: the same checks, in the same order, as
+// taking the step (a state the visit is not in offers nothing). It is what
+// the console shows; taking the step checks again.
+func NextSteps(v Visit, p Person) []NextStep {
+	var out []NextStep
+	for _, a := range []Action{ActionCheck, ActionApprove, ActionReject, ActionReturnID, ActionReport, ActionOrderArchive, ActionArchive} {
+		sop := workflow[a]
+		if !slices.Contains(sop.from, v.State) || (a == ActionReturnID && v.IDReturned) || (a == ActionReport && !v.IDReturned) {
+			continue
+		}
+		ns := NextStep{Action: a, Step: sop.step, Role: sop.role, Note: sop.note}
+		switch {
+		case p.Disabled:
+			ns.Refusal = fmt.Errorf("%w: %s is disabled and may take no action", ErrWrongRole, p.ID)
+		case !p.Has(sop.role):
+			ns.Refusal = fmt.Errorf("%w: %s (%s) may not %s: SOP step %d is for %s", ErrWrongRole, p.ID, rolesText(p.Roles), a, sop.step, sop.role)
+		default:
+			for _, n := range separate[sop.step] {
+				if prev, ok := v.Step(n); ok && prev.Actor == p.ID {
+					ns.Refusal = &SeparationError{Person: p.ID, Took: n, TookAction: prev.Action, Visit: v.ID, Action: a, Steps: separationText(sop.step)}
+					break
+				}
+			}
+		}
+		out = append(out, ns)
+	}
+	return out
+}
+
+// SeparationError is a step refused because the person took an earlier
+// step of the visit that the SOP gives to someone else.
+type SeparationError struct {
+	Person     string
+	Took       int    // the earlier step they took
+	TookAction Action // and its action
+	Visit      string
+	Action     Action // what they may not also do
+	Steps      string // the steps that go to different people: "1, 2 and 3" or "6 and 7"
+}
+
+func (e *SeparationError) Error() string {
+	return fmt.Sprintf("%s: %s took step %d (%s) of visit %s and may not also %s it: SOP steps %s are for different people",
+		ErrSeparation, e.Person, e.Took, e.TookAction, e.Visit, e.Action, e.Steps)
+}
+
+// Is makes errors.Is(err, ErrSeparation) true.
+func (e *SeparationError) Is(target error) bool { return target == ErrSeparation }
