@@ -48,6 +48,9 @@ type File struct {
 	Doors    []Door
 	// MQTT is the broker link; nil when the file has no mqtt section.
 	MQTT *MQTT
+	// Console is the web console; nil (off) when the file has no console
+	// section.
+	Console *Console
 
 	// socketDerived is set when api.socket was not given, so that
 	// SetStateDir can move the socket with the state directory.

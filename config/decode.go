@@ -583,8 +583,9 @@ func (d *decoder) file(root *yaml.Node) *File {
 
 	f.Doors = d.doors(top.get("doors"))
 	f.MQTT = d.mqtt(top.get("mqtt"))
+	f.Console = d.console(top.get("console"))
 
-	top.allow("site", "state_dir", "api", "roles", "sop", "doors", "mqtt")
+	top.allow("site", "state_dir", "api", "roles", "sop", "doors", "mqtt", "console")
 	return f
 }
 

@@ -22,21 +22,47 @@ const (
 // characters. what names the field in the error.
 func CheckText(what, s string, max int, multiline bool) error {
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("%w: %s is not valid UTF-8 text", ErrInvalid, what)
+		return &TextError{What: what, Why: "not valid UTF-8 text"}
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return fmt.Errorf("%w: %s is %d characters long; at most %d", ErrInvalid, what, n, max)
+		return &TextError{What: what, Why: "too long", Len: n, Max: max}
 	}
 	for i, r := range s {
 		if r == '\n' && multiline {
 			continue
 		}
 		if why := badRune(r); why != "" {
-			return fmt.Errorf("%w: %s contains %s (U+%04X) at byte %d; type it again without it", ErrInvalid, what, why, r, i)
+			return &TextError{What: what, Why: why, Rune: r, At: i}
 		}
 	}
 	return nil
 }
+
+// TextError is text refused by CheckText. It is ErrInvalid.
+type TextError struct {
+	What string // the field: "name", "purpose", ...
+	// Why is "not valid UTF-8 text", "too long", or the kind of character
+	// refused: "a control character", "a bidirectional formatting
+	// character", "an invisible character", "a line separator", "an
+	// interlinear annotation character".
+	Why      string
+	Rune     rune // the character refused
+	At       int  // its byte offset
+	Len, Max int  // for "too long": the length and the limit, in characters
+}
+
+func (e *TextError) Error() string {
+	switch e.Why {
+	case "not valid UTF-8 text":
+		return fmt.Sprintf("%s: %s is not valid UTF-8 text", ErrInvalid, e.What)
+	case "too long":
+		return fmt.Sprintf("%s: %s is %d characters long; at most %d", ErrInvalid, e.What, e.Len, e.Max)
+	}
+	return fmt.Sprintf("%s: %s contains %s (U+%04X) at byte %d; type it again without it", ErrInvalid, e.What, e.Why, e.Rune, e.At)
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *TextError) Is(target error) bool { return target == ErrInvalid }
 
 // badRune says why r may not be stored, or "" if it may.
 func badRune(r rune) string {

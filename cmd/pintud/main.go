@@ -178,12 +178,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
+	runConsole, err := newConsole(cfg, ctrl, store, srv.Handler(), hasher, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ctrl.Run(gctx) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	if runMQTT != nil {
 		g.Go(func() error { return runMQTT(gctx) })
+	}
+	if runConsole != nil {
+		g.Go(func() error { return runConsole(gctx) })
 	}
 	g.Go(func() error { return hw.run(gctx, ctrl) })
 	if f.demo {
