@@ -21,8 +21,8 @@ import (
 	"github.com/pintu/pintu/controller"
 	"github.com/pintu/pintu/controller/api"
 	"github.com/pintu/pintu/controller/doorio"
-	"github.com/pintu/pintu/controller/password"
 	"github.com/pintu/pintu/controller/memstore"
+	"github.com/pintu/pintu/controller/password"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -234,4 +234,3 @@ func (s *Server) revokeCard(q *rq) error {
 	}
 	return q.redirect("/people/"+url.PathEscape(q.field("person")), "revoked")
 }
-
