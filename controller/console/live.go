@@ -101,6 +101,7 @@ func (h *hub) read(ctx context.Context) (*snapshot, error) {
 	}
 	for _, a := range append(st.Alarms, st.AwaitingAck...) {
 		want(a.Person)
+		want(a.AckedBy)
 	}
 	for _, d := range st.Doors {
 		want(d.LockdownBy)

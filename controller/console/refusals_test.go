@@ -34,7 +34,7 @@ func TestSeparationOfDuties(t *testing.T) {
 	if strings.Contains(p.body, "/visits/"+v+"/approve") || strings.Contains(p.body, "/visits/"+v+"/reject") {
 		t.Error("dewi is offered the approval of her own visit")
 	}
-	if !strings.Contains(p.body, "Anda sudah mengambil langkah 1 pada kunjungan "+v) || !strings.Contains(p.body, "langkah 1, 2 dan 3 dilakukan oleh orang yang berbeda") {
+	if !strings.Contains(p.body, "Anda sudah mengambil langkah 1 (Pengisian formulir dan penyerahan tanda pengenal) pada kunjungan "+v) || !strings.Contains(p.body, "langkah 1, 2 dan 3 dilakukan oleh orang yang berbeda") {
 		t.Errorf("the page does not explain the separation of duties:\n%s", p.body)
 	}
 	n := len(s.events())

@@ -187,8 +187,8 @@ func (q *rq) explain(err error) problem {
 	var lock *controller.LockoutError
 	switch {
 	case errors.As(err, &sep):
-		return problem{Headline: q.T("You took step %d of visit %s (%s). The SOP gives steps %s to different people, so someone else must do this one.",
-			sep.Took, sep.Visit, q.t.Action(sep.TookAction), q.T(sep.Steps))}
+		return problem{Headline: q.T("You took step %d (%s) of visit %s. The SOP gives steps %s to different people, so someone else must do this one.",
+			sep.Took, q.t.Step(sep.Took), sep.Visit, q.T(sep.Steps))}
 	case errors.As(err, &txt):
 		return problem{Headline: q.explainText(txt)}
 	case errors.As(err, &lock):

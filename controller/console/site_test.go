@@ -85,7 +85,9 @@ var root = controller.Actor{Root: true, Via: controller.ViaSocket}
 func newSite(t testing.TB, mods ...func(*console.Options)) *site {
 	t.Helper()
 	s := &site{t: t, store: memstore.New(), clock: &clock{now: t0}}
-	ctrl, err := controller.New(controller.DefaultConfig(), s.store, nil, controller.Options{Now: s.clock.Now})
+	cfg := controller.DefaultConfig()
+	cfg.Site = "Diskominfo Rejang Lebong"
+	ctrl, err := controller.New(cfg, s.store, nil, controller.Options{Now: s.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

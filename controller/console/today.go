@@ -103,3 +103,13 @@ func escorts(inside []controller.Occupant, person string) []string {
 	}
 	return out
 }
+
+// isInside reports whether person is inside.
+func isInside(inside []controller.Occupant, person string) bool {
+	for _, o := range inside {
+		if o.Person == person {
+			return true
+		}
+	}
+	return false
+}

@@ -149,7 +149,31 @@ type visitView struct {
 	Escort     string
 	EscortedBy string
 	Steps      []stepRow
-	Next       []controller.NextStep
+	Next       []nextGroup
+}
+
+// nextGroup is one SOP step the visit waits for, with its actions (step 3
+// has two: approve and reject).
+type nextGroup struct {
+	Step    int
+	Role    controller.Role
+	Actions []controller.NextStep
+	Refusal error // why the person may take none of them
+}
+
+func groupNext(ns []controller.NextStep) []nextGroup {
+	var out []nextGroup
+	for _, n := range ns {
+		if len(out) == 0 || out[len(out)-1].Step != n.Step {
+			out = append(out, nextGroup{Step: n.Step, Role: n.Role, Refusal: n.Refusal})
+		}
+		g := &out[len(out)-1]
+		if n.Refusal == nil {
+			g.Actions = append(g.Actions, n)
+			g.Refusal = nil
+		}
+	}
+	return out
 }
 
 type stepRow struct {
@@ -168,7 +192,7 @@ func (s *Server) renderVisit(q *rq, id string) error {
 		return err
 	}
 	vv := visitView{V: v, Visitor: s.personName(q, v.VisitorID), Escort: q.T("any officer who may escort"),
-		Next: controller.NextSteps(v, q.p)}
+		Next: groupNext(controller.NextSteps(v, q.p))}
 	if v.EscortID != "" {
 		vv.Escort = s.personName(q, v.EscortID)
 	}
@@ -180,6 +204,10 @@ func (s *Server) renderVisit(q *rq, id string) error {
 			Took: q.dur(st.Took()), Standard: q.dur(st.Standard), Over: st.Standard > 0 && st.Took() > st.Standard, Note: st.Note}
 		if st.Action == controller.ActionEnter || st.Action == controller.ActionExit {
 			r.What = q.t.Action(st.Action)
+		}
+		if st.At.IsZero() { // step 4 runs while the visitor is inside
+			took := q.now.Sub(st.Started)
+			r.When, r.Took, r.Over = q.T("since %s", q.when(st.Started)), q.T("%s so far", q.dur(took)), st.Standard > 0 && took > st.Standard
 		}
 		r.Who = s.personName(q, st.Actor)
 		if p, err := s.ctrl.Person(q.r.Context(), st.Actor); err == nil {
@@ -222,12 +250,12 @@ func (s *Server) stepVisit(q *rq) error {
 }
 
 // refusalText says why the person sees no button for a step.
-func refusalText(q *rq, n controller.NextStep) string {
+func refusalText(q *rq, g nextGroup) string {
 	var sep *controller.SeparationError
-	if errors.As(n.Refusal, &sep) {
+	if errors.As(g.Refusal, &sep) {
 		return q.explain(sep).Headline
 	}
-	return q.T("This step is for the %s.", q.t.Role(n.Role))
+	return q.T("This step is for the %s.", q.t.Role(g.Role))
 }
 
 func noteLabel(q *rq, a controller.Action) string {
