@@ -943,8 +943,15 @@ func events(fs *flag.FlagSet) action {
 				}
 				return fmt.Errorf("read events: %w", err)
 			}
-			tw.row(fmt.Sprint(e.Seq), c.when(e.Time), string(e.Type), dash(e.Door), dash(e.Reader), dash(e.Card),
-				dash(e.Person), dash(e.Visit), dash(string(e.Decision)), dash(string(e.Reason)), dash(e.Actor), dash(oneLine(e.Detail)))
+			typ, dec, reason := string(e.Type), string(e.Decision), string(e.Reason)
+			if c.lang == langID { // English keeps the log's own words, which scripts grep for
+				typ, dec = c.text().Event(e.Type), c.tr(dec)
+				if reason != "" {
+					reason = c.text().Reason(e.Reason)
+				}
+			}
+			tw.row(fmt.Sprint(e.Seq), c.when(e.Time), typ, dash(e.Door), dash(e.Reader), dash(e.Card),
+				dash(e.Person), dash(e.Visit), dash(dec), dash(reason), dash(e.Actor), dash(oneLine(e.Detail)))
 			if n%1000 == 0 { // keep memory bounded on long logs
 				tw.Flush()
 			}

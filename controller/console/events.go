@@ -17,7 +17,8 @@ import (
 
 const (
 	eventsPerPage  = 50
-	eventsPerRead  = 1024  // seqs read per store query
+	firstRead      = 64    // seqs read by a page's first store query; each next one doubles
+	maxRead        = 4096  // seqs read by one store query at most
 	maxEventsPerPg = 20000 // seqs read for one page at most
 )
 
@@ -109,9 +110,10 @@ func (s *Server) searchEvents(q *rq, f eventQuery) (*eventPage, error) {
 	if f.Before != 0 {
 		hi = min(hi, f.Before-1)
 	}
-	read := uint64(0)
+	read, window := uint64(0), uint64(firstRead)
 	for hi >= lo && hi > 0 && len(pg.Events) < eventsPerPage && read < maxEventsPerPg {
-		a := max(lo, hi-min(hi, eventsPerRead)+1)
+		a := max(lo, hi-min(hi, window)+1)
+		window = min(2*window, maxRead)
 		var batch []controller.Event
 		err := s.evlog.Events(controller.EventQuery{FromSeq: a, ToSeq: hi, Since: from, Until: until}, func(e controller.Event) error {
 			if f.match(e) {
