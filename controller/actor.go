@@ -187,16 +187,31 @@ func rolesText(rs []Role) string {
 
 // refused is the step that records an action refused for want of
 // authority: who tried (as far as they are known), what, and why.
-func (s *state) refused(now time.Time, by Actor, what string, why error) *step {
+func (s *state) refused(now time.Time, by Actor, what string, on Event, why error) *step {
 	st := s.begin(now)
 	msg := why.Error()
 	if len(msg) > MaxNoteLen {
-		msg = msg[:MaxNoteLen]
+		msg = strings.ToValidUTF8(msg[:MaxNoteLen], "")
 	}
 	detail := what + ": " + msg
 	if by.Person == "" && by.Account != "" && !by.Root {
 		detail = fmt.Sprintf("Unix user %q: %s", by.Account, detail)
 	}
-	st.emit(Event{Type: EventRefused, Actor: by.Name(), Via: by.via(), Detail: detail})
+	e := Event{Type: EventRefused, Actor: by.Name(), Via: by.via(), Detail: detail}
+	// Only names of records that exist: a refused request's text is the
+	// requester's, and an unknown id stays in the detail alone.
+	if _, ok := s.rec.Person(on.Person); ok {
+		e.Person = on.Person
+	}
+	if _, ok := s.rec.Visit(on.Visit); ok {
+		e.Visit = on.Visit
+	}
+	if _, ok := s.doors[on.Door]; ok {
+		e.Door = on.Door
+	}
+	if _, ok := s.rec.Card(on.Card); ok {
+		e.Card = on.Card
+	}
+	st.emit(e)
 	return st
 }

@@ -78,6 +78,12 @@ func TestRootIsNotAPerson(t *testing.T) {
 				t.Errorf("event %+v, want refused by root", e)
 			}
 		}
+		if e := evs[2]; e.Visit != sub.ID || e.Person != "" {
+			t.Errorf("the refused check names visit %q person %q, want the visit %s", e.Visit, e.Person, sub.ID)
+		}
+		if e := evs[1]; e.Person != "wawan" {
+			t.Errorf("the refused submission names person %q, want the visitor wawan", e.Person)
+		}
 		if h.visit(v).State != controller.StateApproved || h.visit(sub.ID).State != controller.StateSubmitted || h.status().Doors[0].Lockdown {
 			t.Error("a refused attempt changed something")
 		}

@@ -89,9 +89,10 @@ func (c *Controller) SetTamper(ctx context.Context, door string, tampered bool) 
 
 // runAs runs a step taken by an actor. An action refused for want of
 // identity or role (ErrUnauthenticated, ErrWrongRole, ErrSeparation) is
-// recorded as a refused event naming what was attempted and why; nothing
-// else changes.
-func (c *Controller) runAs(ctx context.Context, by Actor, what string, fn func(now time.Time) (*step, error)) error {
+// recorded as a refused event naming what was attempted and why, and the
+// records it was attempted on (on's Person, Visit, Door and Card, where
+// they exist); nothing else changes.
+func (c *Controller) runAs(ctx context.Context, by Actor, what string, on Event, fn func(now time.Time) (*step, error)) error {
 	var err error
 	derr := c.do(ctx, func(now time.Time) {
 		var st *step
@@ -100,7 +101,7 @@ func (c *Controller) runAs(ctx context.Context, by Actor, what string, fn func(n
 			return
 		}
 		if refusal(err) {
-			c.process(c.st.refused(now, by, what, err))
+			c.process(c.st.refused(now, by, what, on, err))
 		}
 	})
 	return errors.Join(derr, err)
@@ -120,7 +121,7 @@ func (c *Controller) Lockdown(ctx context.Context, door string, by Actor, on boo
 	if door != "" {
 		what += " of door " + door
 	}
-	err := c.runAs(ctx, by, what, func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, what, Event{Door: door}, func(now time.Time) (*step, error) {
 		st, ch, err := c.st.lockdown(now, door, on, by)
 		changed = ch
 		return st, err
@@ -140,7 +141,7 @@ func (c *Controller) AckAlarm(ctx context.Context, id string, by Actor, note str
 		return Alarm{}, err
 	}
 	var a Alarm
-	err := c.runAs(ctx, by, "acknowledge alarm "+id, func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, "acknowledge alarm "+id, Event{}, func(now time.Time) (*step, error) {
 		st, x, err := c.st.ack(now, id, by, note)
 		a = x
 		return st, err
@@ -187,7 +188,7 @@ func (c *Controller) AddPerson(ctx context.Context, p Person, by Actor) error {
 	if slices.Contains(reservedIDs, strings.TrimSpace(p.ID)) {
 		return fmt.Errorf("%w: person id %q is reserved: the log records %s as an actor that is not a person", ErrInvalid, p.ID, p.ID)
 	}
-	return c.runAs(ctx, by, "register "+p.ID, func(now time.Time) (*step, error) {
+	return c.runAs(ctx, by, "register "+p.ID, Event{Person: p.ID}, func(now time.Time) (*step, error) {
 		if err := c.st.mayManage(by, p); err != nil {
 			return nil, err
 		}
@@ -209,7 +210,7 @@ func (c *Controller) UpdatePerson(ctx context.Context, id string, u PersonUpdate
 		}
 	}
 	var p Person
-	err := c.runAs(ctx, by, "change "+id, func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, "change "+id, Event{Person: id}, func(now time.Time) (*step, error) {
 		if err := c.managing(by, id); err != nil {
 			return nil, err
 		}
@@ -236,7 +237,7 @@ func (c *Controller) SetDisabled(ctx context.Context, id string, off bool, by Ac
 	if off {
 		what = "disable "
 	}
-	err := c.runAs(ctx, by, what+id, func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, what+id, Event{Person: id}, func(now time.Time) (*step, error) {
 		if err := c.managing(by, id); err != nil {
 			return nil, err
 		}
@@ -252,7 +253,7 @@ func (c *Controller) AssignCard(ctx context.Context, card, person string, by Act
 	if err := CheckText("card", card, 64, false); err != nil {
 		return err
 	}
-	return c.runAs(ctx, by, "assign card "+card+" to "+person, func(now time.Time) (*step, error) {
+	return c.runAs(ctx, by, "assign card "+card+" to "+person, Event{Person: person}, func(now time.Time) (*step, error) {
 		if err := c.managing(by, person); err != nil {
 			return nil, err
 		}
@@ -262,7 +263,7 @@ func (c *Controller) AssignCard(ctx context.Context, card, person string, by Act
 
 // RevokeCard revokes a card; it is denied from then on.
 func (c *Controller) RevokeCard(ctx context.Context, card string, by Actor) error {
-	return c.runAs(ctx, by, "revoke card "+card, func(now time.Time) (*step, error) {
+	return c.runAs(ctx, by, "revoke card "+card, Event{Card: card}, func(now time.Time) (*step, error) {
 		if k, ok := c.st.rec.Card(card); ok {
 			if err := c.managing(by, k.PersonID); err != nil {
 				return nil, err
@@ -278,7 +279,7 @@ func (c *Controller) SubmitVisit(ctx context.Context, f VisitForm, by Actor) (Vi
 		return Visit{}, err
 	}
 	var v Visit
-	err := c.runAs(ctx, by, "submit a visit of "+f.VisitorID, func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, "submit a visit of "+f.VisitorID, Event{Person: f.VisitorID}, func(now time.Time) (*step, error) {
 		st, x, err := c.st.submit(now, f, by)
 		v = x
 		return st, err
@@ -295,7 +296,7 @@ func (c *Controller) Step(ctx context.Context, visit string, a Action, by Actor,
 		return Visit{}, err
 	}
 	var v Visit
-	err := c.runAs(ctx, by, string(a)+" visit "+visit, func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, string(a)+" visit "+visit, Event{Visit: visit}, func(now time.Time) (*step, error) {
 		st, x, err := c.st.step(now, visit, a, by, note)
 		v = x
 		return st, err
@@ -336,7 +337,7 @@ func (c *Controller) remoteRun(ctx context.Context, fn func(now time.Time) (Remo
 // root does: a key speaks for its person.
 func (c *Controller) AddKey(ctx context.Context, person string, pub []byte, by Actor) (Key, error) {
 	var k Key
-	err := c.runAs(ctx, by, "add a remote command key for "+person, func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, "add a remote command key for "+person, Event{Person: person}, func(now time.Time) (*step, error) {
 		if err := c.st.mayAdminister(by, "add remote command keys"); err != nil {
 			return nil, err
 		}
@@ -352,7 +353,7 @@ func (c *Controller) AddKey(ctx context.Context, person string, pub []byte, by A
 // only takes a power away.
 func (c *Controller) RevokeKey(ctx context.Context, id string, by Actor) (Key, error) {
 	var k Key
-	err := c.runAs(ctx, by, "revoke remote command key "+id, func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, "revoke remote command key "+id, Event{}, func(now time.Time) (*step, error) {
 		if err := c.st.mayAdminister(by, "revoke remote command keys"); err != nil {
 			if p, perr := c.st.actor(by); perr != nil || !(p.Has(RoleCoordinator) || p.Has(RoleHead)) {
 				return nil, err
@@ -370,7 +371,7 @@ func (c *Controller) RevokeKey(ctx context.Context, id string, by Actor) (Key, e
 // links.
 func (c *Controller) LinkPerson(ctx context.Context, id, user string, by Actor) (Person, error) {
 	var p Person
-	err := c.runAs(ctx, by, "link "+id+" to a Unix user", func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, "link "+id+" to a Unix user", Event{Person: id}, func(now time.Time) (*step, error) {
 		st, x, err := c.st.linkPerson(now, id, user, by)
 		p = x
 		return st, err
@@ -382,7 +383,7 @@ func (c *Controller) LinkPerson(ctx context.Context, id, user string, by Actor) 
 // hashed by the caller (see controller/password), and records its digest.
 // Root sets and resets passwords; a person may change their own.
 func (c *Controller) SetPassword(ctx context.Context, id string, cred Credential, by Actor) error {
-	return c.runAs(ctx, by, "set the password of "+id, func(now time.Time) (*step, error) {
+	return c.runAs(ctx, by, "set the password of "+id, Event{Person: id}, func(now time.Time) (*step, error) {
 		return c.st.setPassword(now, id, cred, by)
 	})
 }
