@@ -62,9 +62,6 @@ func personPassword(fs *flag.FlagSet) action {
 	}
 }
 
-// errPasswordMismatch is two different passwords typed.
-var errPasswordMismatch = errors.New("the two passwords differ; nothing changed")
-
 func (c *cli) readPassword(id string) (string, error) {
 	in := c.stdin
 	if in == nil {

@@ -2,9 +2,9 @@ package console_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"

@@ -280,14 +280,6 @@ func (q *rq) dur(d time.Duration) string {
 	return q.T("%d s", sec)
 }
 
-// localTime formats t for a datetime-local input.
-func (q *rq) localTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(q.s.opts.Location).Format("2006-01-02T15:04")
-}
-
 // parseLocal reads a datetime-local input in the site's zone; empty is the
 // zero time.
 func (q *rq) parseLocal(name, v string) (time.Time, error) {
