@@ -148,6 +148,10 @@ func (c *chrome) screen(name string) {
 	if err := os.WriteFile(filepath.Join(c.dir, name+".png"), png, 0o644); err != nil {
 		c.t.Fatal(err)
 	}
+	// The first screenful too: what a person sees before scrolling.
+	if top, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		os.WriteFile(filepath.Join(c.dir, name+"-top.png"), top, 0o644)
+	}
 	golden(c.t, filepath.Join("screens", name+".txt"), normalize(c.text()))
 }
 

@@ -357,6 +357,7 @@ Jalankan "pintuctl help PERINTAH" untuk argumen dan opsi sebuah perintah.
 	{"SOP steps", "Langkah SOP"},
 	{"Save changes", "Simpan perubahan"},
 	{"Search by ID or name", "Cari berdasarkan ID atau nama"},
+	{"Search the log", "Cari di log"},
 	{"Search", "Cari"},
 	{"Searched back to event %s without filling the page.", "Pencarian sampai peristiwa %s tanpa memenuhi halaman."},
 	{"Separator", "Pemisah"},
