@@ -241,3 +241,24 @@ func TestHeaders(t *testing.T) {
 		t.Errorf("a stale asset path = %d, want 404", p.status)
 	}
 }
+
+// Guessing at ids from one address is throttled after ten failures a
+// minute: the eleventh is turned away unchecked and unrecorded, so one
+// machine cannot fill the audit log.
+func TestSignInThrottled(t *testing.T) {
+	s := newSite(t)
+	b := s.browser()
+	for i := range 10 {
+		b.post("/login", url.Values{"id": {"guess" + string(rune('a'+i))}, "password": {"x"}})
+	}
+	n := len(s.events())
+	p := b.post("/login", url.Values{"id": {"citra"}, "password": {pw}})
+	if p.status != http.StatusUnauthorized || !strings.Contains(p.body, "Terlalu banyak percobaan masuk yang gagal dari komputer ini") {
+		t.Errorf("eleventh attempt = %d:\n%s", p.status, p.body)
+	}
+	if len(s.events()) != n {
+		t.Error("a throttled attempt was recorded")
+	}
+	s.clock.Add(time.Minute)
+	b.login("citra")
+}
