@@ -52,6 +52,9 @@ type File struct {
 	Metrics *Metrics
 	// Backup schedules backups; nil when off.
 	Backup *Backup
+	// Console is the web console; nil (off) when the file has no console
+	// section.
+	Console *Console
 
 	// socketDerived is set when api.socket was not given, so that
 	// SetStateDir can move the socket with the state directory.

@@ -585,8 +585,9 @@ func (d *decoder) file(root *yaml.Node) *File {
 	f.MQTT = d.mqtt(top.get("mqtt"))
 	f.Metrics = d.metrics(top.get("metrics"))
 	f.Backup = d.backup(top.get("backup"))
+	f.Console = d.console(top.get("console"))
 
-	top.allow("site", "state_dir", "api", "roles", "sop", "doors", "mqtt", "metrics", "backup")
+	top.allow("site", "state_dir", "api", "roles", "sop", "doors", "mqtt", "metrics", "backup", "console")
 	return f
 }
 

@@ -53,9 +53,9 @@ var errorTests = []struct {
 	{"unknown anchor", "site:\n  name: Lab\nstate_dir: *dir\n", []string{
 		"pintud.yaml:3: invalid YAML: unknown anchor 'dir' referenced"}},
 	{"crlf line ends", strings.ReplaceAll(minimal+"colour: red\n", "\n", "\r\n"), []string{
-		"pintud.yaml:8: colour: unknown key (want site, state_dir, api, roles, sop, doors, mqtt, metrics, backup)"}},
+		"pintud.yaml:8: colour: unknown key (want site, state_dir, api, roles, sop, doors, mqtt, metrics, backup, console)"}},
 	{"cr line ends", strings.ReplaceAll(minimal+"colour: red\n", "\n", "\r"), []string{
-		"pintud.yaml:8: colour: unknown key (want site, state_dir, api, roles, sop, doors, mqtt, metrics, backup)"}},
+		"pintud.yaml:8: colour: unknown key (want site, state_dir, api, roles, sop, doors, mqtt, metrics, backup, console)"}},
 	{"cr line ends, control character", "site:\r  name: Lab\r  x: \x02\r", []string{
 		"pintud.yaml:3: control character U+0002 is not allowed"}},
 	{"control character", "site:\n  name: La\x01b\n", []string{
@@ -73,7 +73,7 @@ e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
 
 	// Keys.
 	{"unknown top key", minimal + "colour: red\n", []string{
-		"pintud.yaml:8: colour: unknown key (want site, state_dir, api, roles, sop, doors, mqtt, metrics, backup)"}},
+		"pintud.yaml:8: colour: unknown key (want site, state_dir, api, roles, sop, doors, mqtt, metrics, backup, console)"}},
 	{"unknown door key", head + door1 + "    colour: red\n", []string{
 		"pintud.yaml:9: doors[0].colour: unknown key (want name, unlock, held_open, escort_window, relock_on_close, two_person, readers, relay, contact, rex, tamper, indicator)"}},
 	{"unknown reader key", head + door1 + "    contact: {driver: sim, pin: 17}\n", []string{
@@ -81,7 +81,7 @@ e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
 	{"repeated key", "site:\n  name: Lab\n  name: Lab2\ndoors:\n" + door1, []string{
 		"pintud.yaml:3: site.name: repeated key (first at line 2)"}},
 	{"merge key", "base: &b {unlock: 5s}\n" + head + "  - <<: *b\n    name: d1\n" + door1[strings.Index(door1, "    readers"):], []string{
-		"pintud.yaml:1: base: unknown key (want site, state_dir, api, roles, sop, doors, mqtt, metrics, backup)",
+		"pintud.yaml:1: base: unknown key (want site, state_dir, api, roles, sop, doors, mqtt, metrics, backup, console)",
 		"pintud.yaml:4: doors[0].<<: merge keys are not supported; write the keys out"}},
 	{"key not a string", "site:\n  name: Lab\n  [a]: b\ndoors:\n" + door1, []string{
 		"pintud.yaml:3: site: got a list as a key, want a name"}},
@@ -238,7 +238,7 @@ doors:
 `
 	want := Errors{
 		{File: "pintud.yaml", Line: 3, Key: "site.timezone", Msg: `"Nowhere/Town" is not a known time zone (want an IANA name such as Asia/Jakarta)`},
-		{File: "pintud.yaml", Line: 4, Key: "colour", Msg: "unknown key (want site, state_dir, api, roles, sop, doors, mqtt, metrics, backup)"},
+		{File: "pintud.yaml", Line: 4, Key: "colour", Msg: "unknown key (want site, state_dir, api, roles, sop, doors, mqtt, metrics, backup, console)"},
 		{File: "pintud.yaml", Line: 7, Key: "doors[0].unlock", Msg: `"0s" must be positive`},
 		{File: "pintud.yaml", Line: 9, Key: "doors[0].readers[0].direction", Msg: `"up" is not entry or exit`},
 		{File: "pintud.yaml", Line: 10, Key: "doors[0].readers[1].driver", Msg: `"usb" is not a known driver (want sim, wiegand, rc522, pn532, hid)`},

@@ -19,7 +19,7 @@ func TestDenials(t *testing.T) {
 		want   Reason
 	}{
 		{name: "unknown card", card: "card-nobody", want: ReasonUnknownCard},
-		{name: "revoked", setup: func(r *rig) { r.must(r.s.revokeCard(r.now, "card-oki", "test")) }, person: "oki", want: ReasonRevoked},
+		{name: "revoked", setup: func(r *rig) { r.must(r.s.revokeCard(r.now, "card-oki", root)) }, person: "oki", want: ReasonRevoked},
 		{name: "visitor without visit", person: "vina", want: ReasonNotApproved},
 		{name: "visit only submitted", setup: func(r *rig) {
 			if _, err := r.submit(VisitForm{VisitorID: "vina", Purpose: "x"}, "adi"); err != nil {
@@ -441,25 +441,25 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if _, _, err := r.s.tap(r.now, "server-room", "entry", " "); !isErr(err, ErrInvalid) {
 		t.Errorf("empty card = %v, want ErrInvalid", err)
 	}
-	if _, err := r.s.addPerson(r.now, Person{ID: "oki", Name: "x", Roles: []Role{RoleOfficer}}, "t"); !isErr(err, ErrExists) {
+	if _, err := r.s.addPerson(r.now, Person{ID: "oki", Name: "x", Roles: []Role{RoleOfficer}}, root); !isErr(err, ErrExists) {
 		t.Errorf("duplicate person = %v, want ErrExists", err)
 	}
-	if _, err := r.s.addPerson(r.now, Person{ID: "v2", Name: "x", Roles: []Role{RoleVisitor, RoleOfficer}}, "t"); !isErr(err, ErrInvalid) {
+	if _, err := r.s.addPerson(r.now, Person{ID: "v2", Name: "x", Roles: []Role{RoleVisitor, RoleOfficer}}, root); !isErr(err, ErrInvalid) {
 		t.Errorf("visitor with staff role = %v, want ErrInvalid", err)
 	}
-	if _, err := r.s.addPerson(r.now, Person{ID: "a b", Name: "x", Roles: []Role{RoleOfficer}}, "t"); !isErr(err, ErrInvalid) {
+	if _, err := r.s.addPerson(r.now, Person{ID: "a b", Name: "x", Roles: []Role{RoleOfficer}}, root); !isErr(err, ErrInvalid) {
 		t.Errorf("id with space = %v, want ErrInvalid", err)
 	}
-	if _, err := r.s.addPerson(r.now, Person{ID: "z", Name: "x", Roles: []Role{"janitor"}}, "t"); !isErr(err, ErrInvalid) {
+	if _, err := r.s.addPerson(r.now, Person{ID: "z", Name: "x", Roles: []Role{"janitor"}}, root); !isErr(err, ErrInvalid) {
 		t.Errorf("unknown role = %v, want ErrInvalid", err)
 	}
-	if _, err := r.s.assignCard(r.now, "card-oki", "citra", "t"); !isErr(err, ErrExists) {
+	if _, err := r.s.assignCard(r.now, "card-oki", "citra", root); !isErr(err, ErrExists) {
 		t.Errorf("card in use = %v, want ErrExists", err)
 	}
-	if _, err := r.s.assignCard(r.now, "card-new", "ghost", "t"); !isErr(err, ErrNotFound) {
+	if _, err := r.s.assignCard(r.now, "card-new", "ghost", root); !isErr(err, ErrNotFound) {
 		t.Errorf("card for unknown person = %v, want ErrNotFound", err)
 	}
-	if _, err := r.s.revokeCard(r.now, "card-ghost", "t"); !isErr(err, ErrNotFound) {
+	if _, err := r.s.revokeCard(r.now, "card-ghost", root); !isErr(err, ErrNotFound) {
 		t.Errorf("revoke unknown card = %v, want ErrNotFound", err)
 	}
 	if _, err := r.s.contact(r.now, "nope", true); !isErr(err, ErrNotFound) {

@@ -79,12 +79,12 @@ func alarmID(seq uint64) string { return fmt.Sprintf("A%04d", seq) }
 // detail is the audit detail of an alarm event: its id and kind.
 func (a Alarm) detail() string { return a.ID + " " + string(a.Kind) }
 
-func (st *step) alarmEvent(t EventType, a Alarm, actor, more string) {
+func (st *step) alarmEvent(t EventType, a Alarm, actor, via, more string) {
 	d := a.detail()
 	if more != "" {
 		d += ": " + more
 	}
-	st.emit(Event{Type: t, Door: a.Door, Person: a.Person, Visit: a.Visit, Actor: actor, Detail: d})
+	st.emit(Event{Type: t, Door: a.Door, Person: a.Person, Visit: a.Visit, Actor: actor, Via: via, Detail: d})
 }
 
 // raise raises an alarm unless the same one (kind, door, person, visit) is
@@ -105,11 +105,11 @@ func (st *step) raise(a Alarm) {
 		x := *again
 		x.Active, x.ClearedAt = true, time.Time{}
 		st.setAlarm(x)
-		st.alarmEvent(EventAlarmRaised, x, "", "again")
+		st.alarmEvent(EventAlarmRaised, x, "", "", "again")
 		return
 	}
 	a.ID, a.Since, a.Active, a.NeedsAck = alarmID(st.nextSeq()), st.now.UTC(), true, a.Kind.NeedsAck()
-	st.alarmEvent(EventAlarmRaised, a, "", a.Detail)
+	st.alarmEvent(EventAlarmRaised, a, "", "", a.Detail)
 	st.setAlarm(a)
 }
 
@@ -128,7 +128,7 @@ func (st *step) clear(kind AlarmKind, match func(Alarm) bool) {
 	for _, id := range hit {
 		a := st.alarmSet()[id]
 		a.Active, a.ClearedAt = false, st.now.UTC()
-		st.alarmEvent(EventAlarmCleared, a, "", "")
+		st.alarmEvent(EventAlarmCleared, a, "", "", "")
 		if !a.NeedsAck || a.Acked() {
 			st.dropAlarm(id)
 		} else {
@@ -138,7 +138,7 @@ func (st *step) clear(kind AlarmKind, match func(Alarm) bool) {
 }
 
 // ack is a person acknowledging an alarm.
-func (s *state) ack(now time.Time, id, by, note string) (*step, Alarm, error) {
+func (s *state) ack(now time.Time, id string, by Actor, note string) (*step, Alarm, error) {
 	p, err := s.actor(by)
 	if err != nil {
 		return nil, Alarm{}, err
@@ -160,7 +160,7 @@ func (s *state) ack(now time.Time, id, by, note string) (*step, Alarm, error) {
 	note = strings.TrimSpace(note)
 	st := s.begin(now)
 	a.AckedBy, a.AckedAt, a.AckNote = p.ID, now.UTC(), note
-	st.alarmEvent(EventAlarmAcked, a, p.ID, note)
+	st.alarmEvent(EventAlarmAcked, a, p.ID, by.via(), note)
 	if a.Active {
 		st.setAlarm(a)
 	} else {
@@ -212,8 +212,8 @@ func (st *step) recordStorageFailure(f *storageFailure) {
 	a := f.alarm
 	a.ID = alarmID(st.nextSeq())
 	a.Detail = fmt.Sprintf("%d commits failed since %s: %v", f.failed, a.Since.Format(time.RFC3339), f.err)
-	st.alarmEvent(EventAlarmRaised, a, "", a.Detail)
+	st.alarmEvent(EventAlarmRaised, a, "", "", a.Detail)
 	a.Active, a.ClearedAt = false, st.now.UTC()
-	st.alarmEvent(EventAlarmCleared, a, "", "the audit log is written again")
+	st.alarmEvent(EventAlarmCleared, a, "", "", "the audit log is written again")
 	st.setAlarm(a)
 }

@@ -63,10 +63,10 @@ func seedStaff(t *testing.T, c *controller.Controller) {
 		{ID: "oki", Name: "Oki", Roles: []controller.Role{controller.RoleOfficer}},
 		{ID: "vina", Name: "Vina", Roles: []controller.Role{controller.RoleVisitor}},
 	} {
-		if err := c.AddPerson(ctx, p, "test"); err != nil {
+		if err := c.AddPerson(ctx, p, root); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.AssignCard(ctx, "card-"+p.ID, p.ID, "test"); err != nil {
+		if err := c.AssignCard(ctx, "card-"+p.ID, p.ID, root); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -122,7 +122,7 @@ func TestVisitorPendingRunsOutOnTimer(t *testing.T) {
 		defer stop()
 		seedStaff(t, c)
 		ctx := t.Context()
-		v, err := c.SubmitVisit(ctx, controller.VisitForm{VisitorID: "vina", Purpose: "x"}, "adi")
+		v, err := c.SubmitVisit(ctx, controller.VisitForm{VisitorID: "vina", Purpose: "x"}, as("adi"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestVisitorPendingRunsOutOnTimer(t *testing.T) {
 			a  controller.Action
 			by string
 		}{{controller.ActionCheck, "citra"}, {controller.ActionApprove, "hasan"}} {
-			if _, err := c.Step(ctx, v.ID, s.a, s.by, ""); err != nil {
+			if _, err := c.Step(ctx, v.ID, s.a, as(s.by), ""); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -192,7 +192,7 @@ func TestStorageFailureKeepsDoorLocked(t *testing.T) {
 		if w := act.get(); w[len(w)-1] {
 			t.Fatal("strike still released 5s after an unlogged REX")
 		}
-		if err := c.AddPerson(t.Context(), controller.Person{ID: "new", Name: "N", Roles: []controller.Role{controller.RoleOfficer}}, "t"); !errors.Is(err, controller.ErrStorage) {
+		if err := c.AddPerson(t.Context(), controller.Person{ID: "new", Name: "N", Roles: []controller.Role{controller.RoleOfficer}}, root); !errors.Is(err, controller.ErrStorage) {
 			t.Fatalf("AddPerson with failing store = %v, want ErrStorage", err)
 		}
 

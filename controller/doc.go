@@ -27,7 +27,10 @@
 // door.go the door machine and lockdown, occupancy.go who is inside,
 // alarms.go the alarm set, timers.go what time alone does, records.go and
 // people.go, keys.go, workflow.go the records and the SOP, remote.go signed
-// commands, actor.go who acts, step.go and commit.go the step and its
+// commands, actor.go who acts (an [Actor] the adapter established, never a
+// typed name) and who may manage whom, login.go console accounts (passwords,
+// sign-in, lockout, Unix links), text.go the check on stored text,
+// consolestore.go the console's port, step.go and commit.go the step and its
 // commit, controller.go the run loop, inputs.go and queries.go the methods.
 //
 // # Caveats

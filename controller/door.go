@@ -152,7 +152,7 @@ func (s *state) tamper(now time.Time, name string, tampered bool) (*step, error)
 // it, and reports whether anything changed. It is the one path for every
 // lockdown: local (pintuctl) and signed remote commands. Lockdown is
 // durable: a restart keeps it.
-func (st *step) setLockdown(name string, on bool, actor, why string) bool {
+func (st *step) setLockdown(name string, on bool, actor, via, why string) bool {
 	if st.peek(name).lockdown == on {
 		return false
 	}
@@ -163,10 +163,10 @@ func (st *step) setLockdown(name string, on bool, actor, why string) bool {
 	}
 	st.doorRecs[name] = DoorRecord{Name: name, Lockdown: on, Since: st.now.UTC(), By: actor}
 	if !on {
-		st.emit(Event{Type: EventLockdownClear, Door: name, Actor: actor, Detail: why})
+		st.emit(Event{Type: EventLockdownClear, Door: name, Actor: actor, Via: via, Detail: why})
 		return true
 	}
-	st.emit(Event{Type: EventLockdown, Door: name, Actor: actor, Detail: why})
+	st.emit(Event{Type: EventLockdown, Door: name, Actor: actor, Via: via, Detail: why})
 	st.relock(name, "lockdown")
 	st.denyWaiting(name, ReasonLockdown, "lockdown")
 	st.door(name).recent = nil // reads from before the lockdown pair with nothing after it
@@ -175,7 +175,7 @@ func (st *step) setLockdown(name string, on bool, actor, why string) bool {
 
 // lockdown is a local lockdown or release, of one door or (door "") of
 // all, by a coordinator or the head.
-func (s *state) lockdown(now time.Time, doorName string, on bool, by string) (*step, []string, error) {
+func (s *state) lockdown(now time.Time, doorName string, on bool, by Actor) (*step, []string, error) {
 	p, err := s.actor(by)
 	if err != nil {
 		return nil, nil, err
@@ -198,7 +198,7 @@ func (s *state) lockdown(now time.Time, doorName string, on bool, by string) (*s
 	st.housekeep()
 	var changed []string
 	for _, n := range names {
-		if st.setLockdown(n, on, p.ID, "local") {
+		if st.setLockdown(n, on, p.ID, by.via(), "local") {
 			changed = append(changed, n)
 		}
 	}

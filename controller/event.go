@@ -35,6 +35,14 @@ const (
 	EventLockdown      EventType = "lockdown"
 	EventLockdownClear EventType = "lockdown_released"
 	EventRemoteCommand EventType = "remote_command"
+	// Identity and the console (Via says through what).
+	EventPersonLinked EventType = "person_linked" // Detail: unix_user "old" -> "new"
+	EventPasswordSet  EventType = "password_set"  // Detail: "credential sha256:" and the stored credential's Digest
+	EventLogin        EventType = "login"
+	EventLoginFailed  EventType = "login_failed" // Detail says why; Person is empty for an unknown id
+	EventLockout      EventType = "lockout"      // too many failed sign-ins; Detail says until when
+	EventLogout       EventType = "logout"       // Detail: signed out, or what ended the session
+	EventRefused      EventType = "refused"      // an action refused for want of identity or role; Detail says which and why
 )
 
 // Event is one entry of the append-only audit log. Seq starts at 1 and has no
@@ -42,21 +50,25 @@ const (
 // Hash is the SHA-256 of Prev and the event's canonical bytes, so changing or
 // removing any stored event breaks the chain from there on.
 type Event struct {
-	Seq          uint64    `json:"seq"`
-	Time         time.Time `json:"time"`
-	Type         EventType `json:"type"`
-	Door         string    `json:"door,omitempty"`
-	Reader       string    `json:"reader,omitempty"`
-	Card         string    `json:"card,omitempty"`
-	Person       string    `json:"person,omitempty"`
-	Visit        string    `json:"visit,omitempty"`
-	Decision     Decision  `json:"decision,omitempty"`
-	Reason       Reason    `json:"reason,omitempty"`
-	Actor        string    `json:"actor,omitempty"`
-	Detail       string    `json:"detail,omitempty"`
-	ClockTrusted bool      `json:"clock_trusted"`
-	Prev         string    `json:"prev,omitempty"`
-	Hash         string    `json:"hash,omitempty"`
+	Seq      uint64    `json:"seq"`
+	Time     time.Time `json:"time"`
+	Type     EventType `json:"type"`
+	Door     string    `json:"door,omitempty"`
+	Reader   string    `json:"reader,omitempty"`
+	Card     string    `json:"card,omitempty"`
+	Person   string    `json:"person,omitempty"`
+	Visit    string    `json:"visit,omitempty"`
+	Decision Decision  `json:"decision,omitempty"`
+	Reason   Reason    `json:"reason,omitempty"`
+	Actor    string    `json:"actor,omitempty"`
+	// Via is how the actor was identified: console, socket, or
+	// unauthenticated-sim for pintud -sim's --by (see Actor). Empty in
+	// events older than it, which therefore hash as they always did.
+	Via          string `json:"via,omitempty"`
+	Detail       string `json:"detail,omitempty"`
+	ClockTrusted bool   `json:"clock_trusted"`
+	Prev         string `json:"prev,omitempty"`
+	Hash         string `json:"hash,omitempty"`
 }
 
 // ComputeHash returns the hash event e should carry, given its Prev field.

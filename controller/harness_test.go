@@ -249,8 +249,8 @@ func (h *harness) cast() {
 		{ID: "vina", Name: "Vina", Roles: []controller.Role{controller.RoleVisitor}},
 		{ID: "wawan", Name: "Wawan", Roles: []controller.Role{controller.RoleVisitor}},
 	} {
-		h.must(h.c.AddPerson(h.ctx(), p, "test"))
-		h.must(h.c.AssignCard(h.ctx(), "card-"+p.ID, p.ID, "test"))
+		h.must(h.c.AddPerson(h.ctx(), p, root))
+		h.must(h.c.AssignCard(h.ctx(), "card-"+p.ID, p.ID, root))
 	}
 }
 
@@ -261,11 +261,11 @@ func (h *harness) approve(f controller.VisitForm) string {
 	if f.Purpose == "" {
 		f.Purpose = "replace a disk"
 	}
-	v, err := h.c.SubmitVisit(h.ctx(), f, "adi")
+	v, err := h.c.SubmitVisit(h.ctx(), f, as("adi"))
 	h.must(err)
-	_, err = h.c.Step(h.ctx(), v.ID, controller.ActionCheck, "citra", "")
+	_, err = h.c.Step(h.ctx(), v.ID, controller.ActionCheck, as("citra"), "")
 	h.must(err)
-	_, err = h.c.Step(h.ctx(), v.ID, controller.ActionApprove, "hasan", "")
+	_, err = h.c.Step(h.ctx(), v.ID, controller.ActionApprove, as("hasan"), "")
 	h.must(err)
 	return v.ID
 }
@@ -383,4 +383,18 @@ func checkLog(t testing.TB, evs []controller.Event, inputs []input) {
 			}
 		}
 	}
+}
+
+// as is the person id acting through the local socket, as the API would
+// establish it; root is root on the socket.
+func as(id string) controller.Actor { return controller.Actor{Person: id, Via: controller.ViaSocket} }
+
+var root = controller.Actor{Root: true, Via: controller.ViaSocket}
+
+func eventTypes(evs []controller.Event) []controller.EventType {
+	ts := make([]controller.EventType, len(evs))
+	for i, e := range evs {
+		ts[i] = e.Type
+	}
+	return ts
 }

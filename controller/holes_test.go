@@ -33,10 +33,10 @@ func TestHole1StaleEscort(t *testing.T) {
 		{"REX at the door", func(h *harness) { h.must(h.c.RequestExit(h.ctx(), "server-room")) }, false},
 		{"REX at another door", func(h *harness) { h.must(h.c.RequestExit(h.ctx(), "ups-room")) }, true},
 		{"escort disabled", func(h *harness) {
-			_, err := h.c.SetDisabled(h.ctx(), "oki", true, "test")
+			_, err := h.c.SetDisabled(h.ctx(), "oki", true, root)
 			h.must(err)
 		}, false},
-		{"escort's card revoked", func(h *harness) { h.must(h.c.RevokeCard(h.ctx(), "card-oki", "test")) }, false},
+		{"escort's card revoked", func(h *harness) { h.must(h.c.RevokeCard(h.ctx(), "card-oki", root)) }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,18 +195,18 @@ func TestHole3WaitingVisitorRechecked(t *testing.T) {
 		want   controller.Reason
 	}{
 		{"nothing changed", 0, func(h *harness) {}, ""},
-		{"card revoked", 0, func(h *harness) { h.must(h.c.RevokeCard(h.ctx(), "card-vina", "test")) }, controller.ReasonRevoked},
+		{"card revoked", 0, func(h *harness) { h.must(h.c.RevokeCard(h.ctx(), "card-vina", root)) }, controller.ReasonRevoked},
 		{"visitor disabled", 0, func(h *harness) {
-			_, err := h.c.SetDisabled(h.ctx(), "vina", true, "test")
+			_, err := h.c.SetDisabled(h.ctx(), "vina", true, root)
 			h.must(err)
 		}, controller.ReasonRevoked},
 		{"window ended", 20 * time.Second, func(h *harness) {}, controller.ReasonOutsideWindow},
 		{"clock lost sync", 0, func(h *harness) { h.setClock(0, false) }, controller.ReasonClockUnsynced},
 		{"clock stepped behind the log", 0, func(h *harness) { h.setClock(-time.Hour, true) }, controller.ReasonClockUnsynced},
 		{"lockdown", 0, func(h *harness) {
-			_, err := h.c.Lockdown(h.ctx(), "server-room", "citra", true)
+			_, err := h.c.Lockdown(h.ctx(), "server-room", as("citra"), true)
 			h.must(err)
-			_, err = h.c.Lockdown(h.ctx(), "server-room", "citra", false)
+			_, err = h.c.Lockdown(h.ctx(), "server-room", as("citra"), false)
 			h.must(err)
 		}, controller.ReasonLockdown},
 	}
@@ -374,7 +374,7 @@ func TestHole5StoreFailingBacksOff(t *testing.T) {
 				if !raised || !cleared || h.events()[seqOf(a.ID)-1].Type != controller.EventAlarmRaised {
 					t.Errorf("log after recovery: raised %v, cleared %v; want both, the raise at the alarm's id", raised, cleared)
 				}
-				if _, err := h.c.AckAlarm(h.ctx(), a.ID, "hasan", "disk replaced"); err != nil {
+				if _, err := h.c.AckAlarm(h.ctx(), a.ID, as("hasan"), "disk replaced"); err != nil {
 					t.Fatal(err)
 				}
 				if _, ok := h.listed(controller.AlarmStorageFailure); ok {
@@ -415,8 +415,8 @@ func TestHole6SeparationOfDuties(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			eachStore(t, controller.DefaultConfig(), func(t *testing.T, h *harness) {
 				h.cast()
-				h.must(h.c.AddPerson(h.ctx(), boss, "test"))
-				v, err := h.c.SubmitVisit(h.ctx(), controller.VisitForm{VisitorID: "vina", Purpose: "x"}, tt.submit)
+				h.must(h.c.AddPerson(h.ctx(), boss, root))
+				v, err := h.c.SubmitVisit(h.ctx(), controller.VisitForm{VisitorID: "vina", Purpose: "x"}, as(tt.submit))
 				h.must(err)
 				type step struct {
 					a  controller.Action
@@ -430,17 +430,18 @@ func TestHole6SeparationOfDuties(t *testing.T) {
 					if s.a == controller.ActionReport {
 						h.in("oki")
 						h.in("vina")
-						_, err := h.c.Step(h.ctx(), v.ID, controller.ActionReturnID, "adi", "")
+						_, err := h.c.Step(h.ctx(), v.ID, controller.ActionReturnID, as("adi"), "")
 						h.must(err)
 					}
 					n := len(h.events())
-					_, err := h.c.Step(h.ctx(), v.ID, s.a, s.by, "work done")
+					_, err := h.c.Step(h.ctx(), v.ID, s.a, as(s.by), "work done")
 					if s.a == tt.refusedAt {
 						if !errors.Is(err, controller.ErrSeparation) || !strings.Contains(err.Error(), "separation of duties") {
 							t.Fatalf("%s by %s = %v, want separation of duties", s.a, s.by, err)
 						}
-						if len(h.events()) != n {
-							t.Error("a refused step wrote events")
+						if evs := h.events()[n:]; len(evs) != 1 || evs[0].Type != controller.EventRefused || evs[0].Actor != s.by ||
+							!strings.Contains(evs[0].Detail, "separation of duties") {
+							t.Errorf("a refused step wrote %+v, want one refused event by %s naming the separation of duties", evs, s.by)
 						}
 						return
 					}
@@ -478,7 +479,7 @@ func TestHole7VisitWindow(t *testing.T) {
 				n := len(h.events())
 				now := time.Now()
 				_, err := h.c.SubmitVisit(h.ctx(), controller.VisitForm{VisitorID: "vina", Purpose: "x",
-					From: now.Add(tt.from), Until: now.Add(tt.until)}, "adi")
+					From: now.Add(tt.from), Until: now.Add(tt.until)}, as("adi"))
 				if tt.want == "" {
 					h.must(err)
 					return

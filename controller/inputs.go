@@ -87,14 +87,41 @@ func (c *Controller) SetTamper(ctx context.Context, door string, tampered bool) 
 	return c.run(ctx, func(now time.Time) (*step, error) { return c.st.tamper(now, door, tampered) })
 }
 
+// runAs runs a step taken by an actor. An action refused for want of
+// identity or role (ErrUnauthenticated, ErrWrongRole, ErrSeparation) is
+// recorded as a refused event naming what was attempted and why, and the
+// records it was attempted on (on's Person, Visit, Door and Card, where
+// they exist); nothing else changes.
+func (c *Controller) runAs(ctx context.Context, by Actor, what string, on Event, fn func(now time.Time) (*step, error)) error {
+	var err error
+	derr := c.do(ctx, func(now time.Time) {
+		var st *step
+		if st, err = fn(now); err == nil {
+			err = c.process(st)
+			return
+		}
+		if refusal(err) {
+			c.process(c.st.refused(now, by, what, on, err))
+		}
+	})
+	return errors.Join(derr, err)
+}
+
 // Lockdown puts a door (all doors when door is empty) in lockdown, where
 // only egress opens it, or releases it; by must be a coordinator or the
 // head. It is the same state a signed remote lockdown sets, and it survives
 // a restart. It returns the doors that changed, and an error wrapping
 // ErrAlready when none did.
-func (c *Controller) Lockdown(ctx context.Context, door, by string, on bool) ([]string, error) {
+func (c *Controller) Lockdown(ctx context.Context, door string, by Actor, on bool) ([]string, error) {
 	var changed []string
-	err := c.run(ctx, func(now time.Time) (*step, error) {
+	what := "release the lockdown"
+	if on {
+		what = "lock down"
+	}
+	if door != "" {
+		what += " of door " + door
+	}
+	err := c.runAs(ctx, by, what, Event{Door: door}, func(now time.Time) (*step, error) {
 		st, ch, err := c.st.lockdown(now, door, on, by)
 		changed = ch
 		return st, err
@@ -108,9 +135,13 @@ func (c *Controller) Lockdown(ctx context.Context, door, by string, on bool) ([]
 // AckAlarm is a coordinator or the head acknowledging a listed alarm, with
 // an optional note. An alarm whose cause is gone leaves the list. An alarm
 // no longer listed is refused with ErrAlready, saying why.
-func (c *Controller) AckAlarm(ctx context.Context, id, by, note string) (Alarm, error) {
+func (c *Controller) AckAlarm(ctx context.Context, id string, by Actor, note string) (Alarm, error) {
+	note = normalizeNote(note)
+	if err := CheckText("note", note, MaxNoteLen, true); err != nil {
+		return Alarm{}, err
+	}
 	var a Alarm
-	err := c.run(ctx, func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, "acknowledge alarm "+id, Event{}, func(now time.Time) (*step, error) {
 		st, x, err := c.st.ack(now, id, by, note)
 		a = x
 		return st, err
@@ -146,28 +177,71 @@ func (c *Controller) raisedAlarm(id string) (Alarm, bool) {
 	return found, ok
 }
 
-// AddPerson registers a person.
-func (c *Controller) AddPerson(ctx context.Context, p Person, actor string) error {
-	return c.run(ctx, func(now time.Time) (*step, error) { return c.st.addPerson(now, p, actor) })
+// AddPerson registers a person. Root registers anyone; the head
+// registers staff; admin staff, coordinators and the head register
+// visitors.
+func (c *Controller) AddPerson(ctx context.Context, p Person, by Actor) error {
+	if err := checkTexts(textField{"person id", p.ID, 64, false}, textField{"name", p.Name, MaxNameLen, false},
+		textField{"organisation", p.Org, MaxNameLen, false}, textField{"identity document", p.IDDoc, MaxNameLen, false}); err != nil {
+		return err
+	}
+	if slices.Contains(reservedIDs, strings.TrimSpace(p.ID)) {
+		return fmt.Errorf("%w: person id %q is reserved: the log records %s as an actor that is not a person", ErrInvalid, p.ID, p.ID)
+	}
+	return c.runAs(ctx, by, "register "+p.ID, Event{Person: p.ID}, func(now time.Time) (*step, error) {
+		if err := c.st.mayManage(by, p); err != nil {
+			return nil, err
+		}
+		return c.st.addPerson(now, p, by)
+	})
 }
 
 // UpdatePerson changes a person's name, roles, organisation or identity
 // document, and returns the person after the change.
-func (c *Controller) UpdatePerson(ctx context.Context, id string, u PersonUpdate, actor string) (Person, error) {
+func (c *Controller) UpdatePerson(ctx context.Context, id string, u PersonUpdate, by Actor) (Person, error) {
+	for _, f := range []struct {
+		what string
+		s    *string
+	}{{"name", u.Name}, {"organisation", u.Org}, {"identity document", u.IDDoc}} {
+		if f.s != nil {
+			if err := CheckText(f.what, *f.s, MaxNameLen, false); err != nil {
+				return Person{}, err
+			}
+		}
+	}
 	var p Person
-	err := c.run(ctx, func(now time.Time) (*step, error) {
-		st, x, err := c.st.updatePerson(now, id, u, actor)
+	err := c.runAs(ctx, by, "change "+id, Event{Person: id}, func(now time.Time) (*step, error) {
+		if err := c.managing(by, id); err != nil {
+			return nil, err
+		}
+		st, x, err := c.st.updatePerson(now, id, u, by)
 		p = x
 		return st, err
 	})
 	return p, err
 }
 
+// managing checks that by may manage the person id, if there is one (an
+// unknown id is the step's own error to report).
+func (c *Controller) managing(by Actor, id string) error {
+	if target, ok := c.st.rec.Person(id); ok {
+		return c.st.mayManage(by, target)
+	}
+	return nil
+}
+
 // SetDisabled disables (off) or enables a person; see Person.Disabled.
-func (c *Controller) SetDisabled(ctx context.Context, id string, off bool, actor string) (Person, error) {
+func (c *Controller) SetDisabled(ctx context.Context, id string, off bool, by Actor) (Person, error) {
 	var p Person
-	err := c.run(ctx, func(now time.Time) (*step, error) {
-		st, x, err := c.st.setDisabled(now, id, off, actor)
+	what := "enable "
+	if off {
+		what = "disable "
+	}
+	err := c.runAs(ctx, by, what+id, Event{Person: id}, func(now time.Time) (*step, error) {
+		if err := c.managing(by, id); err != nil {
+			return nil, err
+		}
+		st, x, err := c.st.setDisabled(now, id, off, by)
 		p = x
 		return st, err
 	})
@@ -175,19 +249,37 @@ func (c *Controller) SetDisabled(ctx context.Context, id string, off bool, actor
 }
 
 // AssignCard binds a card to a person.
-func (c *Controller) AssignCard(ctx context.Context, card, person, actor string) error {
-	return c.run(ctx, func(now time.Time) (*step, error) { return c.st.assignCard(now, card, person, actor) })
+func (c *Controller) AssignCard(ctx context.Context, card, person string, by Actor) error {
+	if err := CheckText("card", card, 64, false); err != nil {
+		return err
+	}
+	return c.runAs(ctx, by, "assign card "+card+" to "+person, Event{Person: person}, func(now time.Time) (*step, error) {
+		if err := c.managing(by, person); err != nil {
+			return nil, err
+		}
+		return c.st.assignCard(now, card, person, by)
+	})
 }
 
 // RevokeCard revokes a card; it is denied from then on.
-func (c *Controller) RevokeCard(ctx context.Context, card, actor string) error {
-	return c.run(ctx, func(now time.Time) (*step, error) { return c.st.revokeCard(now, card, actor) })
+func (c *Controller) RevokeCard(ctx context.Context, card string, by Actor) error {
+	return c.runAs(ctx, by, "revoke card "+card, Event{Card: card}, func(now time.Time) (*step, error) {
+		if k, ok := c.st.rec.Card(card); ok {
+			if err := c.managing(by, k.PersonID); err != nil {
+				return nil, err
+			}
+		}
+		return c.st.revokeCard(now, card, by)
+	})
 }
 
 // SubmitVisit is SOP step 1: admin staff enter the visitor's form.
-func (c *Controller) SubmitVisit(ctx context.Context, f VisitForm, by string) (Visit, error) {
+func (c *Controller) SubmitVisit(ctx context.Context, f VisitForm, by Actor) (Visit, error) {
+	if err := checkTexts(textField{"purpose", f.Purpose, MaxNameLen, false}, textField{"devices", f.Devices, MaxNameLen, false}); err != nil {
+		return Visit{}, err
+	}
 	var v Visit
-	err := c.run(ctx, func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, "submit a visit of "+f.VisitorID, Event{Person: f.VisitorID}, func(now time.Time) (*step, error) {
 		st, x, err := c.st.submit(now, f, by)
 		v = x
 		return st, err
@@ -198,9 +290,13 @@ func (c *Controller) SubmitVisit(ctx context.Context, f VisitForm, by string) (V
 // Step takes a workflow step on a visit: check, approve, reject, return-id,
 // report, order-archive or archive. note is the rejection reason or the work
 // report.
-func (c *Controller) Step(ctx context.Context, visit string, a Action, by, note string) (Visit, error) {
+func (c *Controller) Step(ctx context.Context, visit string, a Action, by Actor, note string) (Visit, error) {
+	note = normalizeNote(note)
+	if err := CheckText("note", note, MaxNoteLen, true); err != nil {
+		return Visit{}, err
+	}
 	var v Visit
-	err := c.run(ctx, func(now time.Time) (*step, error) {
+	err := c.runAs(ctx, by, string(a)+" visit "+visit, Event{Visit: visit}, func(now time.Time) (*step, error) {
 		st, x, err := c.st.step(now, visit, a, by, note)
 		v = x
 		return st, err
@@ -237,11 +333,15 @@ func (c *Controller) remoteRun(ctx context.Context, fn func(now time.Time) (Remo
 	return res, err
 }
 
-// AddKey registers a coordinator's public key for remote commands.
-func (c *Controller) AddKey(ctx context.Context, person string, pub []byte, actor string) (Key, error) {
+// AddKey registers a coordinator's public key for remote commands. Only
+// root does: a key speaks for its person.
+func (c *Controller) AddKey(ctx context.Context, person string, pub []byte, by Actor) (Key, error) {
 	var k Key
-	err := c.run(ctx, func(now time.Time) (*step, error) {
-		st, x, err := c.st.addKey(now, person, pub, actor)
+	err := c.runAs(ctx, by, "add a remote command key for "+person, Event{Person: person}, func(now time.Time) (*step, error) {
+		if err := c.st.mayAdminister(by, "add remote command keys"); err != nil {
+			return nil, err
+		}
+		st, x, err := c.st.addKey(now, person, pub, by)
 		k = x
 		return st, err
 	})
@@ -249,13 +349,67 @@ func (c *Controller) AddKey(ctx context.Context, person string, pub []byte, acto
 }
 
 // RevokeKey revokes a remote command key; commands it signs are refused
-// unknown_key from then on.
-func (c *Controller) RevokeKey(ctx context.Context, id, actor string) (Key, error) {
+// unknown_key from then on. Root, a coordinator or the head may: revoking
+// only takes a power away.
+func (c *Controller) RevokeKey(ctx context.Context, id string, by Actor) (Key, error) {
 	var k Key
-	err := c.run(ctx, func(now time.Time) (*step, error) {
-		st, x, err := c.st.revokeKey(now, id, actor)
+	err := c.runAs(ctx, by, "revoke remote command key "+id, Event{}, func(now time.Time) (*step, error) {
+		if err := c.st.mayAdminister(by, "revoke remote command keys"); err != nil {
+			if p, perr := c.st.actor(by); perr != nil || !(p.Has(RoleCoordinator) || p.Has(RoleHead)) {
+				return nil, err
+			}
+		}
+		st, x, err := c.st.revokeKey(now, id, by)
 		k = x
 		return st, err
 	})
 	return k, err
+}
+
+// LinkPerson links a Unix account to a person (user "" unlinks): pintuctl
+// run by that account on the local socket acts as the person. Only root
+// links.
+func (c *Controller) LinkPerson(ctx context.Context, id, user string, by Actor) (Person, error) {
+	var p Person
+	err := c.runAs(ctx, by, "link "+id+" to a Unix user", Event{Person: id}, func(now time.Time) (*step, error) {
+		st, x, err := c.st.linkPerson(now, id, user, by)
+		p = x
+		return st, err
+	})
+	return p, err
+}
+
+// SetPassword stores a console password credential for a staff member,
+// hashed by the caller (see controller/password), and records its digest.
+// Root sets and resets passwords; a person may change their own.
+func (c *Controller) SetPassword(ctx context.Context, id string, cred Credential, by Actor) error {
+	return c.runAs(ctx, by, "set the password of "+id, Event{Person: id}, func(now time.Time) (*step, error) {
+		return c.st.setPassword(now, id, cred, by)
+	})
+}
+
+// Login records a console sign-in attempt whose password the caller has
+// checked, and decides on it: it returns the person, or ErrLoginFailed, or
+// a *LockoutError. Every attempt is an event; a sign-in whose event cannot
+// be written is refused.
+func (c *Controller) Login(ctx context.Context, a LoginAttempt) (Person, error) {
+	var p Person
+	var lerr error
+	derr := c.do(ctx, func(now time.Time) {
+		st, x, err := c.st.login(now, a)
+		p, lerr = x, err
+		if perr := c.process(st); perr != nil && lerr == nil {
+			p, lerr = Person{}, perr
+		}
+	})
+	if derr != nil {
+		return Person{}, derr
+	}
+	return p, lerr
+}
+
+// Logout records the end of a person's console session; why is "signed
+// out" or what ended it.
+func (c *Controller) Logout(ctx context.Context, person, why string) error {
+	return c.run(ctx, func(now time.Time) (*step, error) { return c.st.logout(now, person, why) })
 }

@@ -11,7 +11,7 @@ import (
 
 // This file is the remote command key records.
 
-func (s *state) addKey(now time.Time, person string, pub []byte, actor string) (*step, Key, error) {
+func (s *state) addKey(now time.Time, person string, pub []byte, actor Actor) (*step, Key, error) {
 	if len(pub) != ed25519.PublicKeySize {
 		return nil, Key{}, fmt.Errorf("%w: public key is %d bytes, want %d", ErrInvalid, len(pub), ed25519.PublicKeySize)
 	}
@@ -32,11 +32,11 @@ func (s *state) addKey(now time.Time, person string, pub []byte, actor string) (
 	st := s.begin(now)
 	k := Key{ID: id, PersonID: person, Public: slices.Clone(pub), AddedAt: now.UTC()}
 	st.putKey(k)
-	st.emit(Event{Type: EventKeyAdded, Person: person, Actor: actor, Detail: id})
+	st.emit(Event{Type: EventKeyAdded, Person: person, Actor: actor.Name(), Via: actor.via(), Detail: id})
 	return st, k, nil
 }
 
-func (s *state) revokeKey(now time.Time, id, actor string) (*step, Key, error) {
+func (s *state) revokeKey(now time.Time, id string, actor Actor) (*step, Key, error) {
 	k, ok := s.rec.Key(id)
 	if !ok {
 		return nil, Key{}, fmt.Errorf("%w: unknown key %q", ErrNotFound, id)
@@ -48,6 +48,6 @@ func (s *state) revokeKey(now time.Time, id, actor string) (*step, Key, error) {
 	k.Public = slices.Clone(k.Public)
 	k.Revoked, k.RevokedAt = true, now.UTC()
 	st.putKey(k)
-	st.emit(Event{Type: EventKeyRevoked, Person: k.PersonID, Actor: actor, Detail: id})
+	st.emit(Event{Type: EventKeyRevoked, Person: k.PersonID, Actor: actor.Name(), Via: actor.via(), Detail: id})
 	return st, k, nil
 }

@@ -47,7 +47,7 @@ func checkRoles(id string, roles []Role) ([]Role, error) {
 	return roles, nil
 }
 
-func (s *state) addPerson(now time.Time, p Person, actor string) (*step, error) {
+func (s *state) addPerson(now time.Time, p Person, actor Actor) (*step, error) {
 	p.ID, p.Name = strings.TrimSpace(p.ID), strings.TrimSpace(p.Name)
 	if err := validID("person id", p.ID); err != nil {
 		return nil, err
@@ -59,20 +59,20 @@ func (s *state) addPerson(now time.Time, p Person, actor string) (*step, error) 
 	if err != nil {
 		return nil, err
 	}
-	p.Roles, p.Disabled, p.DisabledAt = roles, false, time.Time{}
+	p.Roles, p.Disabled, p.DisabledAt, p.UnixUser = roles, false, time.Time{}, ""
 	if _, ok := s.rec.Person(p.ID); ok {
 		return nil, fmt.Errorf("%w: person %q", ErrExists, p.ID)
 	}
 	st := s.begin(now)
 	st.putPerson(p)
-	st.emit(Event{Type: EventPersonAdded, Person: p.ID, Actor: actor, Detail: rolesText(p.Roles)})
+	st.emit(Event{Type: EventPersonAdded, Person: p.ID, Actor: actor.Name(), Via: actor.via(), Detail: rolesText(p.Roles)})
 	return st, nil
 }
 
 // updatePerson changes a person's name, roles, organisation or identity
 // document. The event says what changed, from what to what. A visitor
 // cannot become staff nor staff a visitor: that is a new person.
-func (s *state) updatePerson(now time.Time, id string, u PersonUpdate, actor string) (*step, Person, error) {
+func (s *state) updatePerson(now time.Time, id string, u PersonUpdate, actor Actor) (*step, Person, error) {
 	old, ok := s.rec.Person(id)
 	if !ok {
 		return nil, Person{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, id)
@@ -119,7 +119,7 @@ func (s *state) updatePerson(now time.Time, id string, u PersonUpdate, actor str
 	}
 	st := s.begin(now)
 	st.putPerson(p)
-	st.emit(Event{Type: EventPersonUpdated, Person: id, Actor: actor, Detail: strings.Join(changes, "; ")})
+	st.emit(Event{Type: EventPersonUpdated, Person: id, Actor: actor.Name(), Via: actor.via(), Detail: strings.Join(changes, "; ")})
 	return st, p, nil
 }
 
@@ -127,7 +127,7 @@ func (s *state) updatePerson(now time.Time, id string, u PersonUpdate, actor str
 // refused (revoked) at every reader, their remote keys stop verifying,
 // their reads still pairing stop counting, and they take no SOP step. A
 // visit they are inside stays as it is.
-func (s *state) setDisabled(now time.Time, id string, off bool, actor string) (*step, Person, error) {
+func (s *state) setDisabled(now time.Time, id string, off bool, actor Actor) (*step, Person, error) {
 	p, ok := s.rec.Person(id)
 	if !ok {
 		return nil, Person{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, id)
@@ -149,14 +149,14 @@ func (s *state) setDisabled(now time.Time, id string, off bool, actor string) (*
 		t = EventPersonOff
 	}
 	st.putPerson(p)
-	st.emit(Event{Type: t, Person: id, Actor: actor})
+	st.emit(Event{Type: t, Person: id, Actor: actor.Name(), Via: actor.via()})
 	if off {
 		st.dropReadsOf(id, ReasonRevoked, "person disabled")
 	}
 	return st, p, nil
 }
 
-func (s *state) assignCard(now time.Time, card, person, actor string) (*step, error) {
+func (s *state) assignCard(now time.Time, card, person string, actor Actor) (*step, error) {
 	card = strings.TrimSpace(card)
 	if err := validID("card", card); err != nil {
 		return nil, err
@@ -169,11 +169,11 @@ func (s *state) assignCard(now time.Time, card, person, actor string) (*step, er
 	}
 	st := s.begin(now)
 	st.putCard(Card{ID: card, PersonID: person, AssignedAt: now.UTC()})
-	st.emit(Event{Type: EventCardAssigned, Card: card, Person: person, Actor: actor})
+	st.emit(Event{Type: EventCardAssigned, Card: card, Person: person, Actor: actor.Name(), Via: actor.via()})
 	return st, nil
 }
 
-func (s *state) revokeCard(now time.Time, card, actor string) (*step, error) {
+func (s *state) revokeCard(now time.Time, card string, actor Actor) (*step, error) {
 	c, ok := s.rec.Card(card)
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown card %q", ErrNotFound, card)
@@ -185,7 +185,7 @@ func (s *state) revokeCard(now time.Time, card, actor string) (*step, error) {
 	st.housekeep()
 	c.Revoked, c.RevokedAt = true, now.UTC()
 	st.putCard(c)
-	st.emit(Event{Type: EventCardRevoked, Card: card, Person: c.PersonID, Actor: actor})
+	st.emit(Event{Type: EventCardRevoked, Card: card, Person: c.PersonID, Actor: actor.Name(), Via: actor.via()})
 	// A read made with the card no longer vouches for anyone.
 	st.dropReadsOf(c.PersonID, ReasonRevoked, "card revoked")
 	return st, nil

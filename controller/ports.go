@@ -59,6 +59,8 @@ type Snapshot struct {
 	Alarms []Alarm
 	// Doors are the doors' durable states (lockdown).
 	Doors []DoorRecord
+	// Accounts are the console sign-in states (lockouts).
+	Accounts []Account
 	// Last is the newest stored event (zero Seq when the log is empty).
 	Last Event
 }
@@ -83,6 +85,11 @@ type Change struct {
 	AlarmsGone []string
 	// Doors are door records created or updated (by Name).
 	Doors []DoorRecord
+	// Credentials are console passwords set (upserted by Person); the
+	// store keeps them apart from everything Load returns.
+	Credentials []Credential
+	// Accounts are console sign-in states created or updated (by Person).
+	Accounts []Account
 }
 
 // Actuator drives a door's strike. Implementations are hardware adapters. The

@@ -133,8 +133,8 @@ func propSequence(t *testing.T, kind string, seed uint64) {
 		return evs
 	}
 	h.cast()
-	h.must(h.c.AddPerson(h.ctx(), controller.Person{ID: "xena", Name: "Xena", Roles: []controller.Role{controller.RoleVisitor}}, "test"))
-	h.must(h.c.AssignCard(h.ctx(), "card-xena", "xena", "test"))
+	h.must(h.c.AddPerson(h.ctx(), controller.Person{ID: "xena", Name: "Xena", Roles: []controller.Role{controller.RoleVisitor}}, root))
+	h.must(h.c.AssignCard(h.ctx(), "card-xena", "xena", root))
 	for _, v := range []string{"vina", "wawan", "xena"} {
 		escort := ""
 		if v == "xena" {
@@ -179,7 +179,7 @@ func propSequence(t *testing.T, kind string, seed uint64) {
 		case n < 69:
 			on := rng.IntN(2) == 0
 			what = fmt.Sprintf("lockdown %s %v", door, on)
-			if _, err := h.c.Lockdown(h.ctx(), door, "citra", on); err != nil && !errors.Is(err, controller.ErrStorage) && !errors.Is(err, controller.ErrAlready) {
+			if _, err := h.c.Lockdown(h.ctx(), door, as("citra"), on); err != nil && !errors.Is(err, controller.ErrStorage) && !errors.Is(err, controller.ErrAlready) {
 				t.Fatal(err)
 			}
 		case n < 72:
@@ -190,10 +190,10 @@ func propSequence(t *testing.T, kind string, seed uint64) {
 			}
 		case n < 75:
 			what = "ack"
-			if as, _ := h.c.Alarms(h.ctx()); len(as) > 0 {
-				a := as[rng.IntN(len(as))]
+			if alarms, _ := h.c.Alarms(h.ctx()); len(alarms) > 0 {
+				a := alarms[rng.IntN(len(alarms))]
 				what = "ack " + a.ID
-				if _, err := h.c.AckAlarm(h.ctx(), a.ID, "hasan", ""); err != nil && !errors.Is(err, controller.ErrStorage) && !errors.Is(err, controller.ErrAlready) {
+				if _, err := h.c.AckAlarm(h.ctx(), a.ID, as("hasan"), ""); err != nil && !errors.Is(err, controller.ErrStorage) && !errors.Is(err, controller.ErrAlready) {
 					t.Fatal(err)
 				}
 			}

@@ -69,6 +69,41 @@ func (c *Controller) Alarms(ctx context.Context) ([]Alarm, error) {
 	return as, err
 }
 
+// Account returns a person's console sign-in state; the zero Account (no
+// password) for a person who has none.
+func (c *Controller) Account(ctx context.Context, person string) (Account, error) {
+	var a Account
+	err := c.do(ctx, func(time.Time) {
+		var ok bool
+		if a, ok = c.st.accounts[person]; !ok {
+			a = Account{Person: person}
+		}
+	})
+	return a, err
+}
+
+// PersonByUnixUser returns the person linked to a Unix account.
+func (c *Controller) PersonByUnixUser(ctx context.Context, user string) (Person, bool, error) {
+	var p Person
+	var ok bool
+	err := c.do(ctx, func(time.Time) {
+		var id string
+		if id, ok = c.st.links[user]; ok {
+			p, ok = c.st.rec.Person(id)
+			p.Roles = slices.Clone(p.Roles)
+		}
+	})
+	return p, ok, err
+}
+
+// Head is the newest event's seq and hash: the head of the chain.
+func (c *Controller) Head(ctx context.Context) (uint64, string, error) {
+	var seq uint64
+	var hash string
+	err := c.do(ctx, func(time.Time) { seq, hash = c.st.lastSeq, c.st.lastHash })
+	return seq, hash, err
+}
+
 // Status is a snapshot of the doors, alarms and occupancy.
 func (c *Controller) Status(ctx context.Context) (Status, error) {
 	var s Status

@@ -291,9 +291,9 @@ func (st *step) execRemote(cmd remote.Command, v Visit, person string) {
 	case remote.ActionLock:
 		st.relock(cmd.Door, why)
 	case remote.ActionLockdown:
-		st.setLockdown(cmd.Door, true, person, why)
+		st.setLockdown(cmd.Door, true, person, "", why)
 	case remote.ActionReleaseLockdown:
-		st.setLockdown(cmd.Door, false, person, why)
+		st.setLockdown(cmd.Door, false, person, "", why)
 	}
 }
 

@@ -40,7 +40,7 @@ func TestRemoteReplayAfterRestart(t *testing.T) {
 		store := memstore.New()
 		c, act, stop := start(t, store)
 		seedStaff(t, c)
-		if _, err := c.AddKey(ctx, "citra", coordKey().Public().(ed25519.PublicKey), "test"); err != nil {
+		if _, err := c.AddKey(ctx, "citra", coordKey().Public().(ed25519.PublicKey), root); err != nil {
 			t.Fatal(err)
 		}
 		p := signNow(t, remote.Command{})
@@ -75,7 +75,7 @@ func TestRemoteStorageFailure(t *testing.T) {
 		c, act, stop := start(t, store)
 		defer stop()
 		seedStaff(t, c)
-		if _, err := c.AddKey(ctx, "citra", coordKey().Public().(ed25519.PublicKey), "test"); err != nil {
+		if _, err := c.AddKey(ctx, "citra", coordKey().Public().(ed25519.PublicKey), root); err != nil {
 			t.Fatal(err)
 		}
 		before := len(act.get())

@@ -24,7 +24,7 @@ func pubOf(k ed25519.PrivateKey) []byte { return k.Public().(ed25519.PublicKey) 
 func remoteRig(t *testing.T) *rig {
 	r := newRig(t)
 	r.staff()
-	st, _, err := r.s.addKey(r.now, "citra", pubOf(testKey("citra")), "test")
+	st, _, err := r.s.addKey(r.now, "citra", pubOf(testKey("citra")), root)
 	r.must(st, err)
 	k := Key{ID: remote.KeyID(pubOf(testKey("oki"))), PersonID: "oki", Public: pubOf(testKey("oki")), AddedAt: r.now}
 	r.s.rec.(*memRecords).keys[k.ID] = k
@@ -122,7 +122,7 @@ func TestRemoteRefusals(t *testing.T) {
 		{name: "unlock in lockdown", setup: func(r *rig) { r.lockdown(true, "citra") },
 			in: func(r *rig) RemoteInput { return RemoteInput{Payload: r.sign(remote.Command{}, "citra")} }, want: "lockdown"},
 		{name: "revoked key", setup: func(r *rig) {
-			st, _, err := r.s.revokeKey(r.now, remote.KeyID(pubOf(testKey("citra"))), "test")
+			st, _, err := r.s.revokeKey(r.now, remote.KeyID(pubOf(testKey("citra"))), root)
 			r.must(st, err)
 		}, in: func(r *rig) RemoteInput { return RemoteInput{Payload: r.sign(remote.Command{}, "citra")} }, want: "unknown_key"},
 		{name: "unknown visit", in: func(r *rig) RemoteInput {
@@ -219,12 +219,12 @@ func TestRemoteActions(t *testing.T) {
 // is no longer a coordinator cannot use it.
 func TestRemoteRoleCheckedAtVerification(t *testing.T) {
 	r := remoteRig(t)
-	st, _, err := r.s.updatePerson(r.now, "citra", PersonUpdate{Roles: []Role{RoleOfficer}}, "test")
+	st, _, err := r.s.updatePerson(r.now, "citra", PersonUpdate{Roles: []Role{RoleOfficer}}, root)
 	r.must(st, err)
 	if got := r.remote(RemoteInput{Payload: r.sign(remote.Command{}, "citra")}); got.Reason != "not_coordinator" || got.Person != "citra" {
 		t.Errorf("Remote by a former coordinator = %+v, want not_coordinator naming citra", got)
 	}
-	if _, _, err := r.s.addKey(r.now, "oki", pubOf(testKey("oki2")), "test"); !isErr(err, ErrWrongRole) {
+	if _, _, err := r.s.addKey(r.now, "oki", pubOf(testKey("oki2")), root); !isErr(err, ErrWrongRole) {
 		t.Errorf("addKey(officer) = %v, want ErrWrongRole", err)
 	}
 }

@@ -208,8 +208,8 @@ func (r *rig) must(st *step, err error) {
 
 func (r *rig) person(id string, roles ...Role) {
 	r.t.Helper()
-	r.must(r.s.addPerson(r.now, Person{ID: id, Name: "Name of " + id, Roles: roles}, "test"))
-	r.must(r.s.assignCard(r.now, "card-"+id, id, "test"))
+	r.must(r.s.addPerson(r.now, Person{ID: id, Name: "Name of " + id, Roles: roles}, root))
+	r.must(r.s.assignCard(r.now, "card-"+id, id, root))
 }
 
 func (r *rig) tapAt(door, reader, person string) Result {
@@ -242,13 +242,13 @@ func (r *rig) contact(open bool) {
 
 func (r *rig) lockdown(on bool, by string) {
 	r.t.Helper()
-	st, _, err := r.s.lockdown(r.now, "server-room", on, by)
+	st, _, err := r.s.lockdown(r.now, "server-room", on, as(by))
 	r.must(st, err)
 }
 
 func (r *rig) step(visit string, a Action, by, note string) error {
 	r.t.Helper()
-	st, _, err := r.s.step(r.now, visit, a, by, note)
+	st, _, err := r.s.step(r.now, visit, a, as(by), note)
 	if err == nil {
 		r.commit(st)
 	}
@@ -257,7 +257,7 @@ func (r *rig) step(visit string, a Action, by, note string) error {
 
 func (r *rig) submit(f VisitForm, by string) (string, error) {
 	r.t.Helper()
-	st, v, err := r.s.submit(r.now, f, by)
+	st, v, err := r.s.submit(r.now, f, as(by))
 	if err != nil {
 		return "", err
 	}
@@ -332,3 +332,9 @@ func (r *rig) verify() {
 }
 
 func isErr(err, target error) bool { return errors.Is(err, target) }
+
+// as is the person id acting through the local socket, as the API would
+// establish it; root is root on the socket.
+func as(id string) Actor { return Actor{Person: id, Via: ViaSocket} }
+
+var root = Actor{Root: true, Via: ViaSocket}

@@ -22,8 +22,12 @@ type state struct {
 	inside map[string]Occupant // by person
 	guests map[string]bool     // visitors among inside, so per-input scans stay small
 	alarms map[string]Alarm    // the listed alarms, by ID
-	access map[Role]bool
-	escort map[Role]bool
+	// accounts are the console sign-in states, by person; links maps a
+	// linked Unix user to its person.
+	accounts map[string]Account
+	links    map[string]string
+	access   map[Role]bool
+	escort   map[Role]bool
 
 	lastSeq  uint64
 	lastHash string
@@ -58,6 +62,8 @@ func newState(cfg Config, snap Snapshot) (*state, error) {
 		inside:   map[string]Occupant{},
 		guests:   map[string]bool{},
 		alarms:   make(map[string]Alarm, len(snap.Alarms)),
+		accounts: make(map[string]Account, len(snap.Accounts)),
+		links:    map[string]string{},
 		access:   map[Role]bool{},
 		escort:   map[Role]bool{},
 		lastSeq:  snap.Last.Seq,
@@ -99,6 +105,14 @@ func newState(cfg Config, snap Snapshot) (*state, error) {
 	}
 	for _, c := range snap.Commands {
 		s.seen[c.ID] = c.Until
+	}
+	for _, a := range snap.Accounts {
+		s.accounts[a.Person] = a
+	}
+	for _, p := range snap.People {
+		if p.UnixUser != "" {
+			s.links[p.UnixUser] = p.ID
+		}
 	}
 	return s, nil
 }
@@ -155,6 +169,17 @@ func (s *state) apply(st *step) {
 	s.lastSeq, s.lastHash, s.newest, s.visitSeq = st.lastSeq, st.lastHash, st.newest, st.visitSeq
 	for name, rt := range st.doors {
 		s.doors[name].rt = *rt
+	}
+	for _, p := range st.change.People {
+		if old, ok := s.rec.Person(p.ID); ok && old.UnixUser != "" && s.links[old.UnixUser] == p.ID {
+			delete(s.links, old.UnixUser)
+		}
+		if p.UnixUser != "" {
+			s.links[p.UnixUser] = p.ID
+		}
+	}
+	for _, a := range st.change.Accounts {
+		s.accounts[a.Person] = a
 	}
 	s.rec.Apply(st.change)
 	for _, o := range st.change.Enter {

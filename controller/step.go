@@ -47,6 +47,8 @@ type step struct {
 	doorRecs   map[string]DoorRecord
 	remember   map[string]time.Time // replay cache entries added
 	forget     map[string]bool      // replay cache entries dropped
+	accounts   map[string]Account
+	creds      []Credential
 }
 
 // strike is one relay move.
@@ -121,6 +123,8 @@ func (st *step) finish() {
 	c.Visits = sortedValues(st.visits, byVisitNumber)
 	c.Keys = sortedValues(st.keys, func(a, b Key) int { return cmp.Compare(a.ID, b.ID) })
 	c.Doors = sortedValues(st.doorRecs, func(a, b DoorRecord) int { return cmp.Compare(a.Name, b.Name) })
+	c.Accounts = sortedValues(st.accounts, func(a, b Account) int { return cmp.Compare(a.Person, b.Person) })
+	c.Credentials = st.creds
 	c.Enter, c.Leave = nil, nil
 	for _, id := range sortedKeys(st.inside) {
 		if p := st.inside[id]; p.in {

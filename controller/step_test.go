@@ -44,28 +44,28 @@ func TestStepsChangeNothing(t *testing.T) {
 		{"REX", false, func(r *rig) *step { st, _ := r.s.rex(r.now, "server-room"); return st }},
 		{"door closes", false, func(r *rig) *step { st, _ := r.s.contact(r.now, "server-room", false); return st }},
 		{"tamper", false, func(r *rig) *step { st, _ := r.s.tamper(r.now, "server-room", true); return st }},
-		{"lockdown", false, func(r *rig) *step { st, _, _ := r.s.lockdown(r.now, "", true, "citra"); return st }},
-		{"disable", false, func(r *rig) *step { st, _, _ := r.s.setDisabled(r.now, "vina", true, "t"); return st }},
-		{"revoke", false, func(r *rig) *step { st, _ := r.s.revokeCard(r.now, "card-vina", "t"); return st }},
+		{"lockdown", false, func(r *rig) *step { st, _, _ := r.s.lockdown(r.now, "", true, as("citra")); return st }},
+		{"disable", false, func(r *rig) *step { st, _, _ := r.s.setDisabled(r.now, "vina", true, root); return st }},
+		{"revoke", false, func(r *rig) *step { st, _ := r.s.revokeCard(r.now, "card-vina", root); return st }},
 		{"update", false, func(r *rig) *step {
 			n := "X"
-			st, _, _ := r.s.updatePerson(r.now, "oki", PersonUpdate{Name: &n}, "t")
+			st, _, _ := r.s.updatePerson(r.now, "oki", PersonUpdate{Name: &n}, root)
 			return st
 		}},
 		{"submit", false, func(r *rig) *step {
-			st, _, _ := r.s.submit(r.now, VisitForm{VisitorID: "vina", Purpose: "x"}, "adi")
+			st, _, _ := r.s.submit(r.now, VisitForm{VisitorID: "vina", Purpose: "x"}, as("adi"))
 			return st
 		}},
 		{"return-id", true, func(r *rig) *step {
 			if !r.inside("wawan") {
 				return nil // prepared below
 			}
-			st, _, _ := r.s.step(r.now, "V0002", ActionReturnID, "adi", "")
+			st, _, _ := r.s.step(r.now, "V0002", ActionReturnID, as("adi"), "")
 			return st
 		}},
 		{"ack", false, func(r *rig) *step {
 			a := r.s.listAlarms()[0]
-			st, _, _ := r.s.ack(r.now, a.ID, "hasan", "")
+			st, _, _ := r.s.ack(r.now, a.ID, as("hasan"), "")
 			return st
 		}},
 		{"clock stepped back", false, func(r *rig) *step { return r.s.tick(r.now.Add(-time.Hour)) }},

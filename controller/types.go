@@ -45,6 +45,9 @@ type Person struct {
 	// visits stay.
 	Disabled   bool      `json:"disabled,omitempty"`
 	DisabledAt time.Time `json:"disabled_at,omitzero"`
+	// UnixUser is the Unix account whose pintuctl acts as this person on
+	// the local socket (see Actor); empty when none is linked.
+	UnixUser string `json:"unix_user,omitempty"`
 }
 
 // Has reports whether p holds role r.
@@ -238,6 +241,9 @@ var (
 	ErrWrongState = errors.New("wrong visit state")
 	// ErrWrongRole is a workflow step by someone without that step's role.
 	ErrWrongRole = errors.New("role may not take this step")
+	// ErrUnauthenticated is an action whose actor is not a person the
+	// controller knows: root, or a Unix account linked to nobody.
+	ErrUnauthenticated = errors.New("not identified as a person")
 	// ErrSeparation is one person taking two SOP steps of one visit that
 	// the SOP gives to different people.
 	ErrSeparation = errors.New("separation of duties")

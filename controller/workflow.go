@@ -57,7 +57,7 @@ func ParseAction(s string) (Action, error) {
 }
 
 // stepActor returns the person taking a step and checks they hold its role.
-func (s *state) stepActor(by string, a Action, st sopStep) (Person, error) {
+func (s *state) stepActor(by Actor, a Action, st sopStep) (Person, error) {
 	p, err := s.actor(by)
 	if err != nil {
 		return Person{}, err
@@ -74,13 +74,12 @@ var separate = map[int][]int{2: {1}, 3: {1, 2}, 7: {6}}
 
 // submit is step 1: admin staff record the visitor's form. The window must
 // not end in the past nor be longer than the configured maximum.
-func (s *state) submit(now time.Time, f VisitForm, by string) (*step, Visit, error) {
+func (s *state) submit(now time.Time, f VisitForm, by Actor) (*step, Visit, error) {
 	sop := workflow[ActionSubmit]
 	p, err := s.stepActor(by, ActionSubmit, sop)
 	if err != nil {
 		return nil, Visit{}, err
 	}
-	by = p.ID
 	f.VisitorID = strings.TrimSpace(f.VisitorID)
 	visitor, ok := s.rec.Person(f.VisitorID)
 	if !ok {
@@ -124,17 +123,17 @@ func (s *state) submit(now time.Time, f VisitForm, by string) (*step, Visit, err
 	st.visitSeq++
 	v := Visit{
 		ID: fmt.Sprintf("V%04d", st.visitSeq), VisitForm: f, Org: visitor.Org, IDDoc: visitor.IDDoc,
-		State: sop.to, SubmittedBy: by,
-		Steps: []StepRecord{{Step: 1, Action: ActionSubmit, State: sop.to, Actor: by, Started: now.UTC(), At: now.UTC(), Standard: s.cfg.StepStandards[0]}},
+		State: sop.to, SubmittedBy: p.ID,
+		Steps: []StepRecord{{Step: 1, Action: ActionSubmit, State: sop.to, Actor: p.ID, Started: now.UTC(), At: now.UTC(), Standard: s.cfg.StepStandards[0]}},
 	}
 	st.putVisit(v)
-	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: by, Detail: string(ActionSubmit)})
+	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: p.ID, Via: by.via(), Detail: string(ActionSubmit)})
 	return st, v, nil
 }
 
 // step takes a workflow step on a visit, after checking the state, the role
 // and separation of duties, in that order.
-func (s *state) step(now time.Time, id string, a Action, by, note string) (*step, Visit, error) {
+func (s *state) step(now time.Time, id string, a Action, by Actor, note string) (*step, Visit, error) {
 	sop, ok := workflow[a]
 	if !ok || a == ActionSubmit {
 		_, err := ParseAction(string(a))
@@ -158,14 +157,12 @@ func (s *state) step(now time.Time, id string, a Action, by, note string) (*step
 	if err != nil {
 		return nil, Visit{}, err
 	}
-	by = p.ID
 	for _, n := range separate[sop.step] {
-		if prev, ok := v.Step(n); ok && prev.Actor == by {
-			return nil, Visit{}, fmt.Errorf("%w: %s took step %d (%s) of visit %s and may not also %s it: SOP steps %s are for different people",
-				ErrSeparation, by, n, prev.Action, v.ID, a, separationText(sop.step))
+		if prev, ok := v.Step(n); ok && prev.Actor == p.ID {
+			return nil, Visit{}, &SeparationError{Person: p.ID, Took: n, TookAction: prev.Action, Visit: v.ID, Action: a, Steps: separationText(sop.step)}
 		}
 	}
-	note = strings.TrimSpace(note)
+	note = normalizeNote(note)
 	if sop.note != "" && note == "" {
 		return nil, Visit{}, fmt.Errorf("%w: %s needs a %s", ErrInvalid, a, sop.note)
 	}
@@ -173,7 +170,7 @@ func (s *state) step(now time.Time, id string, a Action, by, note string) (*step
 	if a == ActionReturnID {
 		// The admin's record of the exit stands even if the visitor never
 		// badged out; leave moves the visit to exited.
-		st.leave(v.VisitorID, by)
+		st.leave(v.VisitorID, p.ID)
 		nv, _ := st.visit(v.ID)
 		v = nv.clone()
 		v.IDReturned = true
@@ -183,14 +180,14 @@ func (s *state) step(now time.Time, id string, a Action, by, note string) (*step
 		started = v.ExitedAt
 	}
 	v.State = sop.to
-	v.Steps = append(v.Steps, StepRecord{Step: sop.step, Action: a, State: sop.to, Actor: by,
+	v.Steps = append(v.Steps, StepRecord{Step: sop.step, Action: a, State: sop.to, Actor: p.ID,
 		Started: started, At: now.UTC(), Standard: s.cfg.StepStandards[sop.step-1], Note: note})
 	st.putVisit(v)
 	detail := string(a)
 	if note != "" {
 		detail += ": " + note
 	}
-	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: by, Detail: detail})
+	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: p.ID, Via: by.via(), Detail: detail})
 	return st, v, nil
 }
 
@@ -209,3 +206,66 @@ func joinStates(ss []VisitState) string {
 	}
 	return strings.Join(out, " or ")
 }
+
+// NextStep is a workflow action a visit's state allows now, as a person
+// would be offered it.
+type NextStep struct {
+	Action Action
+	Step   int  // the SOP step
+	Role   Role // the role it needs
+	// Note names what the action needs written ("reason", "report
+	// text"); empty when it needs none.
+	Note string
+	// Refusal is why the person may not take it (ErrWrongRole,
+	// ErrSeparation), or nil if they may.
+	Refusal error
+}
+
+// NextSteps lists the actions the workflow allows on v now, in SOP order,
+// and whether p may take each: the same checks, in the same order, as
+// taking the step (a state the visit is not in offers nothing). It is what
+// the console shows; taking the step checks again.
+func NextSteps(v Visit, p Person) []NextStep {
+	var out []NextStep
+	for _, a := range []Action{ActionCheck, ActionApprove, ActionReject, ActionReturnID, ActionReport, ActionOrderArchive, ActionArchive} {
+		sop := workflow[a]
+		if !slices.Contains(sop.from, v.State) || (a == ActionReturnID && v.IDReturned) || (a == ActionReport && !v.IDReturned) {
+			continue
+		}
+		ns := NextStep{Action: a, Step: sop.step, Role: sop.role, Note: sop.note}
+		switch {
+		case p.Disabled:
+			ns.Refusal = fmt.Errorf("%w: %s is disabled and may take no action", ErrWrongRole, p.ID)
+		case !p.Has(sop.role):
+			ns.Refusal = fmt.Errorf("%w: %s (%s) may not %s: SOP step %d is for %s", ErrWrongRole, p.ID, rolesText(p.Roles), a, sop.step, sop.role)
+		default:
+			for _, n := range separate[sop.step] {
+				if prev, ok := v.Step(n); ok && prev.Actor == p.ID {
+					ns.Refusal = &SeparationError{Person: p.ID, Took: n, TookAction: prev.Action, Visit: v.ID, Action: a, Steps: separationText(sop.step)}
+					break
+				}
+			}
+		}
+		out = append(out, ns)
+	}
+	return out
+}
+
+// SeparationError is a step refused because the person took an earlier
+// step of the visit that the SOP gives to someone else.
+type SeparationError struct {
+	Person     string
+	Took       int    // the earlier step they took
+	TookAction Action // and its action
+	Visit      string
+	Action     Action // what they may not also do
+	Steps      string // the steps that go to different people: "1, 2 and 3" or "6 and 7"
+}
+
+func (e *SeparationError) Error() string {
+	return fmt.Sprintf("%s: %s took step %d (%s) of visit %s and may not also %s it: SOP steps %s are for different people",
+		ErrSeparation, e.Person, e.Took, e.TookAction, e.Visit, e.Action, e.Steps)
+}
+
+// Is makes errors.Is(err, ErrSeparation) true.
+func (e *SeparationError) Is(target error) bool { return target == ErrSeparation }

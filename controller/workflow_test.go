@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -112,8 +113,8 @@ func TestWorkflowRefusals(t *testing.T) {
 		{"order-archive by admin", reported, ActionOrderArchive, "adi", "", ErrWrongRole},
 		{"archive before order", reported, ActionArchive, "adi", "", ErrWrongState},
 		{"archive by coordinator", archiveOrdered, ActionArchive, "citra", "", ErrWrongRole},
-		{"unknown actor", checked, ActionApprove, "nobody", "", ErrNotFound},
-		{"no actor", checked, ActionApprove, "", "", ErrInvalid},
+		{"unknown actor", checked, ActionApprove, "nobody", "", ErrUnauthenticated},
+		{"no actor", checked, ActionApprove, "", "", ErrUnauthenticated},
 		{"unknown action", checked, Action("bless"), "hasan", "", ErrInvalid},
 		{"submit through step", nil, ActionSubmit, "adi", "", ErrInvalid},
 		{"enter through step", approved, ActionEnter, "oki", "", ErrInvalid},
@@ -252,7 +253,7 @@ func TestSubmitRefusals(t *testing.T) {
 		want error
 	}{
 		{"by officer", VisitForm{VisitorID: "vina", Purpose: "x"}, "oki", ErrWrongRole},
-		{"unknown submitter", VisitForm{VisitorID: "vina", Purpose: "x"}, "ghost", ErrNotFound},
+		{"unknown submitter", VisitForm{VisitorID: "vina", Purpose: "x"}, "ghost", ErrUnauthenticated},
 		{"unknown visitor", VisitForm{VisitorID: "ghost", Purpose: "x"}, "adi", ErrNotFound},
 		{"staff as visitor", VisitForm{VisitorID: "oki", Purpose: "x"}, "adi", ErrInvalid},
 		{"no purpose", VisitForm{VisitorID: "vina", Purpose: "  "}, "adi", ErrInvalid},
@@ -265,7 +266,7 @@ func TestSubmitRefusals(t *testing.T) {
 			r := newRig(t)
 			r.staff()
 			n := len(r.log())
-			if _, _, err := r.s.submit(r.now, tt.form, tt.by); !isErr(err, tt.want) {
+			if _, _, err := r.s.submit(r.now, tt.form, as(tt.by)); !isErr(err, tt.want) {
 				t.Fatalf("submit = %v, want %v", err, tt.want)
 			}
 			if len(r.log()) != n || len(r.s.rec.Visits()) != 0 || r.s.visitSeq != 0 {
@@ -285,5 +286,65 @@ func TestSubmitDefaults(t *testing.T) {
 	v := r.visit(id)
 	if !v.From.Equal(t0) || !v.Until.Equal(t0.Add(2*time.Hour)) || v.ID != "V0001" || v.State != StateSubmitted {
 		t.Fatalf("visit = %s %s..%s %s, want V0001 %s..%s submitted", v.ID, v.From, v.Until, v.State, t0, t0.Add(2*time.Hour))
+	}
+}
+
+// NextSteps offers exactly what taking the step allows: at each state of a
+// visit walked through the SOP, for every person, an action it lists is
+// refused for the reason it gives (or taken), and an action it does not
+// list is refused for the visit's state.
+func TestNextStepsAgreesWithStep(t *testing.T) {
+	r := newRig(t)
+	r.staff()
+	r.person("boss", RoleAdmin, RoleHead, RoleCoordinator) // may do anything, but not twice on one visit
+	people := []string{"adi", "citra", "hasan", "oki", "boss"}
+	all := []Action{ActionCheck, ActionApprove, ActionReject, ActionReturnID, ActionReport, ActionOrderArchive, ActionArchive}
+	id, err := r.submit(VisitForm{VisitorID: "vina", Purpose: "disk"}, "boss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each stage: the step that moves the visit on, by whom.
+	path := []struct {
+		a  Action
+		by string
+	}{{ActionCheck, "citra"}, {ActionApprove, "hasan"}, {"", ""}, {ActionReturnID, "adi"}, {ActionReport, "boss"}, {ActionOrderArchive, "hasan"}, {ActionArchive, "adi"}, {"", ""}}
+	for _, next := range path {
+		v := r.visit(id)
+		for _, who := range people {
+			p, _ := r.s.rec.Person(who)
+			offered := map[Action]NextStep{}
+			for _, ns := range NextSteps(v, p) {
+				offered[ns.Action] = ns
+			}
+			for _, a := range all {
+				_, _, err := r.s.step(r.now, id, a, as(who), "a note")
+				ns, ok := offered[a]
+				switch {
+				case !ok && !isErr(err, ErrWrongState):
+					t.Errorf("%s, %s: %s not offered, but step = %v", v.State, who, a, err)
+				case ok && ns.Refusal == nil && err != nil:
+					t.Errorf("%s, %s: %s offered, but step = %v", v.State, who, a, err)
+				case ok && ns.Refusal != nil && (err == nil || err.Error() != ns.Refusal.Error()):
+					t.Errorf("%s, %s: %s refused as %v, but step = %v", v.State, who, a, ns.Refusal, err)
+				}
+			}
+		}
+		switch {
+		case next.a != "":
+			if err := r.step(id, next.a, next.by, "work done"); err != nil {
+				t.Fatalf("%s by %s: %v", next.a, next.by, err)
+			}
+		case r.visit(id).State == StateApproved:
+			r.tap("entry", "vina")
+			r.tap("entry", "oki")
+		}
+	}
+	// boss submitted, so may neither check nor approve: the refusal says so.
+	id2, _ := r.submit(VisitForm{VisitorID: "vina", Purpose: "disk"}, "boss")
+	boss, _ := r.s.rec.Person("boss")
+	ns := NextSteps(r.visit(id2), boss)
+	var sep *SeparationError
+	if len(ns) != 1 || !errors.As(ns[0].Refusal, &sep) || sep.Took != 1 || sep.Steps != "1, 2 and 3" {
+		t.Errorf("NextSteps for the submitter = %+v, want check refused for separation of duties", ns)
 	}
 }

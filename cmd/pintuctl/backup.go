@@ -24,24 +24,6 @@ var cmdBackup = &command{
 	setup:    backupCommand,
 }
 
-// backupIndonesian are the backup command's messages in Indonesian.
-var backupIndonesian = map[string]string{
-	"backup of %s written to %s":                       "cadangan %s ditulis ke %s",
-	"%d events, seq 1 to %d, hash chain intact":        "%d peristiwa, seq 1 sampai %d, rantai hash utuh",
-	"last hash %s":                                     "hash terakhir %s",
-	"%d people, %d cards, %d visits; %.1f MiB":         "%d orang, %d kartu, %d kunjungan; %.1f MiB",
-	"keep it away from this Pi: it holds names and ID": "simpan jauh dari Pi ini: berisi nama dan identitas",
-}
-
-func (c *cli) trb(s string) string {
-	if c.lang == langID {
-		if t, ok := backupIndonesian[s]; ok {
-			return t
-		}
-	}
-	return s
-}
-
 func backupCommand(fs *flag.FlagSet) action {
 	out := fs.String("o", "", "write the backup to `FILE`, which must not exist")
 	return func(ctx context.Context, c *cli, _ []string) error {
@@ -57,14 +39,14 @@ func backupCommand(fs *flag.FlagSet) action {
 			})
 			return c.printJSON(b)
 		}
-		fmt.Fprintf(c.stdout, c.trb("backup of %s written to %s")+"\n", site, *out)
-		fmt.Fprintf(c.stdout, "  "+c.trb("%d events, seq 1 to %d, hash chain intact")+"\n", info.Events, info.Events)
+		fmt.Fprintln(c.stdout, c.tr("backup of %s written to %s", site, *out))
+		fmt.Fprintln(c.stdout, "  "+c.tr("%d events, seq 1 to %d, hash chain intact", info.Events, info.Events))
 		if info.Events > 0 {
-			fmt.Fprintf(c.stdout, "  "+c.trb("last hash %s")+"\n", info.Last.Hash)
+			fmt.Fprintln(c.stdout, "  "+c.tr("last hash %s", info.Last.Hash))
 		}
-		fmt.Fprintf(c.stdout, "  "+c.trb("%d people, %d cards, %d visits; %.1f MiB")+"\n",
-			info.People, info.Cards, info.Visits, float64(info.Size)/(1<<20))
-		fmt.Fprintf(c.stdout, "  %s\n", c.trb("keep it away from this Pi: it holds names and ID"))
+		fmt.Fprintln(c.stdout, "  "+c.tr("%d people, %d cards, %d visits; %.1f MiB",
+			info.People, info.Cards, info.Visits, float64(info.Size)/(1<<20)))
+		fmt.Fprintln(c.stdout, "  "+c.tr("keep it away from this Pi: it holds names and ID"))
 		return nil
 	}
 }

@@ -55,7 +55,7 @@ func startBoltDaemon(t *testing.T) (*daemon, *boltstore.Store) {
 func TestBackupUnderLoad(t *testing.T) {
 	d, _ := startBoltDaemon(t)
 	ctx := context.Background()
-	if err := d.ctrl.AddPerson(ctx, controller.Person{ID: "off", Name: "Joko", Roles: []controller.Role{controller.RoleOfficer}}, "local"); err != nil {
+	if err := d.ctrl.AddPerson(ctx, controller.Person{ID: "off", Name: "Joko", Roles: []controller.Role{controller.RoleOfficer}}, controller.Actor{Root: true, Via: controller.ViaSocket}); err != nil {
 		t.Fatal(err)
 	}
 

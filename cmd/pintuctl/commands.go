@@ -60,6 +60,25 @@ var commands = []*command{
 		setup: noFlags((*cli).personList),
 	},
 	{
+		name:     "person link",
+		synopsis: "--id ID --unix-user NAME",
+		short:    "link a Unix account to a person: pintuctl run by that account acts as the person (root only; '' unlinks)",
+		required: []string{"id"},
+		setup:    personLink,
+	},
+	{
+		name:     "person password",
+		synopsis: "--id ID",
+		short:    "set a person's web console password: asked twice on a terminal, else read from standard input (root, or the person)",
+		required: []string{"id"},
+		setup:    personPassword,
+	},
+	{
+		name:  "whoami",
+		short: "show who pintud takes you for: the person linked to your Unix account, root, or nobody",
+		setup: noFlags((*cli).whoami),
+	},
+	{
 		name:     "card assign",
 		synopsis: "--person ID --card CARD",
 		short:    "bind a card to a person",
@@ -75,9 +94,9 @@ var commands = []*command{
 	},
 	{
 		name:     "visit submit",
-		synopsis: "--visitor ID --by ID --purpose TEXT [--devices TEXT] [--from RFC3339] [--until RFC3339] [--escort ID]",
+		synopsis: "--visitor ID [--by ID] --purpose TEXT [--devices TEXT] [--from RFC3339] [--until RFC3339] [--escort ID]",
 		short:    "SOP step 1: admin staff enter the visitor's form; prints the new visit's id",
-		required: []string{"visitor", "by", "purpose"},
+		required: []string{"visitor", "purpose"},
 		setup:    visitSubmit,
 	},
 	stepCommand(controller.ActionCheck, "SOP step 2: the coordinator checks the form is complete", "", ""),
@@ -108,24 +127,21 @@ var commands = []*command{
 	},
 	{
 		name:     "alarm ack",
-		synopsis: "ALARM-ID --by ID [--note TEXT]",
+		synopsis: "ALARM-ID [--by ID] [--note TEXT]",
 		short:    "acknowledge an alarm (coordinator or head); it leaves the list once its cause is gone",
 		args:     []string{"ALARM-ID"},
-		required: []string{"by"},
 		setup:    alarmAck,
 	},
 	{
 		name:     "door lockdown",
-		synopsis: "[--door DOOR] --by ID",
+		synopsis: "[--door DOOR] [--by ID]",
 		short:    "lock a door down, every door without --door (coordinator or head): only egress opens it, until released",
-		required: []string{"by"},
 		setup:    doorLockdown(true),
 	},
 	{
 		name:     "door release",
-		synopsis: "[--door DOOR] --by ID",
+		synopsis: "[--door DOOR] [--by ID]",
 		short:    "release a lockdown, of every door without --door (coordinator or head)",
-		required: []string{"by"},
 		setup:    doorLockdown(false),
 	},
 	{
@@ -340,7 +356,7 @@ func (c *cli) status(ctx context.Context, _ []string) error {
 		for _, d := range st.Doors {
 			lockdown := c.tr("no")
 			if d.Lockdown {
-				lockdown = fmt.Sprintf(c.tr("yes, by %s since %s"), d.LockdownBy, c.when(d.LockdownSince))
+				lockdown = c.tr("yes, by %s since %s", d.LockdownBy, c.when(d.LockdownSince))
 			}
 			tw.row(d.Name, c.tr(d.Lock), c.tr(d.Contact), lockdown)
 		}
@@ -384,7 +400,7 @@ func (c *cli) status(ctx context.Context, _ []string) error {
 				case o.Visit != "":
 					escort = who(names, o.Escort)
 				case len(escorting[o.Person]) > 0:
-					escort = fmt.Sprintf(c.tr("escort of %s"), strings.Join(escorting[o.Person], ", "))
+					escort = c.tr("escort of %s", strings.Join(escorting[o.Person], ", "))
 				}
 				tw.row(who(names, o.Person), dash(o.Visit), escort, o.Door, c.when(o.Since))
 			}
@@ -397,7 +413,7 @@ func (c *cli) status(ctx context.Context, _ []string) error {
 func (c *cli) ackWord(a controller.Alarm) string {
 	switch {
 	case a.Acked():
-		return fmt.Sprintf(c.tr("by %s"), a.AckedBy)
+		return c.tr("by %s", a.AckedBy)
 	case a.NeedsAck:
 		return c.tr("not yet")
 	}
@@ -420,7 +436,7 @@ func (c *cli) alarmList(ctx context.Context, _ []string) error {
 		for _, a := range as {
 			state := c.tr("active")
 			if !a.Active {
-				state = fmt.Sprintf(c.tr("ended %s"), c.when(a.ClearedAt))
+				state = c.tr("ended %s", c.when(a.ClearedAt))
 			}
 			tw.row(a.ID, c.tr(string(a.Kind)), state, dash(a.Door), who(names, a.Person), dash(a.Visit), c.when(a.Since),
 				c.ackWord(a), dash(oneLine(a.AckNote)))
@@ -430,7 +446,7 @@ func (c *cli) alarmList(ctx context.Context, _ []string) error {
 }
 
 func alarmAck(fs *flag.FlagSet) action {
-	by := fs.String("by", "", "the coordinator's or head's person `ID`")
+	by := fs.String("by", "", "the coordinator's or head's person `ID`: who acts under pintud -sim; otherwise it must be you (your Unix account's person)")
 	note := fs.String("note", "", "what was found or done, as `TEXT`")
 	return func(ctx context.Context, c *cli, args []string) error {
 		raw, err := c.client().call(ctx, http.MethodPost, "/v1/alarms/"+url.PathEscape(args[0])+"/ack", nil, map[string]string{"by": *by, "note": *note})
@@ -438,7 +454,7 @@ func alarmAck(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(a controller.Alarm) error {
-			line := fmt.Sprintf(c.tr("alarm %s (%s) acknowledged by %s"), a.ID, c.tr(string(a.Kind)), a.AckedBy)
+			line := c.tr("alarm %s (%s) acknowledged by %s", a.ID, c.tr(string(a.Kind)), a.AckedBy)
 			if a.Active {
 				line += "; " + c.tr("it stays listed until its cause is gone")
 			}
@@ -451,7 +467,7 @@ func alarmAck(fs *flag.FlagSet) action {
 func doorLockdown(on bool) func(fs *flag.FlagSet) action {
 	return func(fs *flag.FlagSet) action {
 		door := fs.String("door", "", "the `DOOR`'s name (default every door)")
-		by := fs.String("by", "", "the coordinator's or head's person `ID`")
+		by := fs.String("by", "", "the coordinator's or head's person `ID`: who acts under pintud -sim; otherwise it must be you (your Unix account's person)")
 		route := "/v1/doors/release"
 		if on {
 			route = "/v1/doors/lockdown"
@@ -462,11 +478,11 @@ func doorLockdown(on bool) func(fs *flag.FlagSet) action {
 				return err
 			}
 			return output(c, raw, func(r api.LockdownResult) error {
-				format := c.tr("lockdown released: %s")
+				line := c.tr("lockdown released: %s", strings.Join(r.Doors, ", "))
 				if r.Lockdown {
-					format = c.tr("lockdown on: %s (only egress opens it)")
+					line = c.tr("lockdown on: %s (only egress opens it)", strings.Join(r.Doors, ", "))
 				}
-				_, err := fmt.Fprintf(c.stdout, format+"\n", strings.Join(r.Doors, ", "))
+				_, err := fmt.Fprintln(c.stdout, line)
 				return err
 			})
 		}
@@ -512,7 +528,7 @@ func personUpdate(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(p controller.Person) error {
-			_, err := fmt.Fprintf(c.stdout, c.tr("updated %s (%s): %s")+"\n", p.ID, p.Name, joinRoles(p.Roles))
+			_, err := fmt.Fprintln(c.stdout, c.tr("updated %s (%s): %s", p.ID, p.Name, joinRoles(p.Roles)))
 			return err
 		})
 	}
@@ -531,11 +547,11 @@ func personDisable(off bool) func(fs *flag.FlagSet) action {
 				return err
 			}
 			return output(c, raw, func(p controller.Person) error {
-				format := c.tr("enabled %s (%s)")
+				line := c.tr("enabled %s (%s)", p.ID, p.Name)
 				if p.Disabled {
-					format = c.tr("disabled %s (%s): cards refused, remote keys unknown, no SOP step")
+					line = c.tr("disabled %s (%s): cards refused, remote keys unknown, no SOP step", p.ID, p.Name)
 				}
-				_, err := fmt.Fprintf(c.stdout, format+"\n", p.ID, p.Name)
+				_, err := fmt.Fprintln(c.stdout, line)
 				return err
 			})
 		}
@@ -555,7 +571,7 @@ func personAdd(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(p controller.Person) error {
-			_, err := fmt.Fprintf(c.stdout, c.tr("added %s (%s): %s")+"\n", p.ID, p.Name, joinRoles(p.Roles))
+			_, err := fmt.Fprintln(c.stdout, c.tr("added %s (%s): %s", p.ID, p.Name, joinRoles(p.Roles)))
 			return err
 		})
 	}
@@ -597,7 +613,7 @@ func cardAssign(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(cd controller.Card) error {
-			_, err := fmt.Fprintf(c.stdout, c.tr("card %s assigned to %s")+"\n", cd.ID, cd.PersonID)
+			_, err := fmt.Fprintln(c.stdout, c.tr("card %s assigned to %s", cd.ID, cd.PersonID))
 			return err
 		})
 	}
@@ -611,7 +627,7 @@ func cardRevoke(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(cd controller.Card) error {
-			_, err := fmt.Fprintf(c.stdout, c.tr("card %s revoked")+"\n", cd.ID)
+			_, err := fmt.Fprintln(c.stdout, c.tr("card %s revoked", cd.ID))
 			return err
 		})
 	}
@@ -622,7 +638,7 @@ const defaultVisitLength = 2 * time.Hour
 
 func visitSubmit(fs *flag.FlagSet) action {
 	visitor := fs.String("visitor", "", "the visitor's person `ID`")
-	by := fs.String("by", "", "the admin staff member's person `ID`")
+	by := fs.String("by", "", "the admin staff member's person `ID`: who acts under pintud -sim; otherwise it must be you (your Unix account's person)")
 	purpose := fs.String("purpose", "", "the purpose of the visit (keperluan), as `TEXT`")
 	devices := fs.String("devices", "", "devices brought in (perangkat yang dibawa), as `TEXT`")
 	from := fs.String("from", "", "start of the visit window, `RFC3339` (default now)")
@@ -665,17 +681,16 @@ func visitSubmit(fs *flag.FlagSet) action {
 func stepCommand(a controller.Action, short, textFlag, textUsage string) *command {
 	cmd := &command{
 		name:     "visit " + string(a),
-		synopsis: "VISIT --by ID",
+		synopsis: "VISIT [--by ID]",
 		short:    short,
 		args:     []string{"VISIT"},
-		required: []string{"by"},
 	}
 	if textFlag != "" {
 		cmd.synopsis += " --" + textFlag + " TEXT"
 		cmd.required = append(cmd.required, textFlag)
 	}
 	cmd.setup = func(fs *flag.FlagSet) action {
-		by := fs.String("by", "", "the person `ID` taking the step")
+		by := fs.String("by", "", "the person `ID` taking the step: who acts under pintud -sim; otherwise it must be you (your Unix account's person)")
 		var text *string
 		if textFlag != "" {
 			text = fs.String(textFlag, "", textUsage+", as `TEXT`")
@@ -690,7 +705,7 @@ func stepCommand(a controller.Action, short, textFlag, textUsage string) *comman
 				return err
 			}
 			return output(c, raw, func(v controller.Visit) error {
-				_, err := fmt.Fprintf(c.stdout, c.tr("visit %s is now %s")+"\n", v.ID, c.tr(string(v.State)))
+				_, err := fmt.Fprintln(c.stdout, c.tr("visit %s is now %s", v.ID, c.tr(string(v.State))))
 				return err
 			})
 		}
@@ -834,7 +849,7 @@ func simTamper(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(r api.TamperResult) error {
-			_, err := fmt.Fprintf(c.stdout, c.tr("enclosure of %s: %s")+"\n", r.Door, c.tr(r.Enclosure))
+			_, err := fmt.Fprintln(c.stdout, c.tr("enclosure of %s: %s", r.Door, c.tr(r.Enclosure)))
 			return err
 		})
 	}
@@ -866,9 +881,9 @@ func simRex(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(r api.RexResult) error {
-			line := fmt.Sprintf(c.tr("exit button pressed at %s: strike released"), r.Door)
+			line := c.tr("exit button pressed at %s: strike released", r.Door)
 			if !r.Logged {
-				line += "; " + fmt.Sprintf(c.tr("the audit log could not be written (%s)"), r.Error)
+				line += "; " + c.tr("the audit log could not be written (%s)", r.Error)
 			}
 			_, err := fmt.Fprintln(c.stdout, line)
 			return err
@@ -929,8 +944,15 @@ func events(fs *flag.FlagSet) action {
 				}
 				return fmt.Errorf("read events: %w", err)
 			}
-			tw.row(fmt.Sprint(e.Seq), c.when(e.Time), string(e.Type), dash(e.Door), dash(e.Reader), dash(e.Card),
-				dash(e.Person), dash(e.Visit), dash(string(e.Decision)), dash(string(e.Reason)), dash(e.Actor), dash(oneLine(e.Detail)))
+			typ, dec, reason := string(e.Type), string(e.Decision), string(e.Reason)
+			if c.lang == langID { // English keeps the log's own words, which scripts grep for
+				typ, dec = c.text().Event(e.Type), c.tr(dec)
+				if reason != "" {
+					reason = c.text().Reason(e.Reason)
+				}
+			}
+			tw.row(fmt.Sprint(e.Seq), c.when(e.Time), typ, dash(e.Door), dash(e.Reader), dash(e.Card),
+				dash(e.Person), dash(e.Visit), dash(dec), dash(reason), dash(e.Actor), dash(oneLine(e.Detail)))
 			if n%1000 == 0 { // keep memory bounded on long logs
 				tw.Flush()
 			}
@@ -1000,7 +1022,7 @@ func export(fs *flag.FlagSet) action {
 			b, _ := json.Marshal(map[string]any{"file": *out, "format": *format, "count": json.Number(dashZero(count))})
 			return c.printJSON(b)
 		}
-		_, err = fmt.Fprintf(c.stdout, c.tr("exported %s events to %s")+"\n", dashZero(count), *out)
+		_, err = fmt.Fprintln(c.stdout, c.tr("exported %s events to %s", dashZero(count), *out))
 		return err
 	}
 }
@@ -1032,7 +1054,7 @@ func (c *cli) verify(ctx context.Context, _ []string) error {
 	if c.json {
 		return nil
 	}
-	_, err = fmt.Fprintf(c.stdout, c.tr("ok: %d events, hash chain intact")+"\n", res.Count)
+	_, err = fmt.Fprintln(c.stdout, c.tr("ok: %d events, hash chain intact", res.Count))
 	return err
 }
 

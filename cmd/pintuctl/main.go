@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 	_ "time/tzdata" // show times in the site's zone on machines without zoneinfo
+
+	"github.com/pintu/pintu/internal/catalog"
 )
 
 func main() {
@@ -44,6 +46,7 @@ const defaultSocket = "./pintu-data/pintud.sock"
 // cli is one run of pintuctl.
 type cli struct {
 	stdout, stderr io.Writer
+	stdin          io.Reader // nil: os.Stdin
 	getenv         func(string) string
 	now            func() time.Time
 
@@ -54,7 +57,8 @@ type cli struct {
 	json    bool
 
 	cl  *client
-	cmd *command // the command running
+	cmd *command      // the command running
+	txt *catalog.Text // see text
 }
 
 // command is one pintuctl command.
@@ -95,12 +99,17 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	if c.socket == "" {
 		c.socket = defaultSocketPath()
 	}
+	// PINTU_LANG, else the locale (LANG=id_ID.UTF-8 gives Indonesian),
+	// else English.
 	c.lang = c.getenv("PINTU_LANG")
 	if c.lang == "" {
 		c.lang = langEN
+		if l, ok := catalog.FromEnv(c.getenv); ok {
+			c.lang = string(l)
+		}
 	}
 
-	err := c.dispatch(ctx, args)
+	err := c.localize(c.dispatch(ctx, args))
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -265,35 +274,32 @@ func (c *cli) client() *client {
 // usage prints the usage of cmd, or of pintuctl when cmd is nil.
 func (c *cli) usage(w io.Writer, cmd *command) {
 	if cmd != nil {
-		fmt.Fprintf(w, "Usage: pintuctl %s\n\n%s%s.\n\nFlags:\n", strings.TrimSpace(cmd.name+" "+cmd.synopsis),
-			strings.ToUpper(cmd.short[:1]), cmd.short[1:])
+		short := c.tr(cmd.short)
+		fmt.Fprintf(w, "%s: pintuctl %s\n\n%s%s.\n\n%s:\n", c.tr("Usage"), strings.TrimSpace(cmd.name+" "+cmd.synopsis),
+			strings.ToUpper(short[:1]), short[1:], c.tr("Flags"))
 		fs := (&cli{socket: defaultSocket, lang: langEN}).flagSet("")
 		cmd.setup(fs)
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 		return
 	}
-	fmt.Fprint(w, `Usage: pintuctl [-socket PATH] [--json] [--lang en|id] COMMAND [ARGS]
-
-pintuctl talks to pintud over its local API socket.
-
-Commands:
-`)
+	fmt.Fprintf(w, "%s: pintuctl [-socket PATH] [--json] [--lang en|id] COMMAND [ARGS]\n\n%s\n\n%s:\n",
+		c.tr("Usage"), c.tr("pintuctl talks to pintud over its local API socket."), c.tr("Commands"))
 	width := 0
 	for _, cmd := range commands {
 		width = max(width, len(cmd.name))
 	}
 	for _, cmd := range commands {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, cmd.name, cmd.short)
+		fmt.Fprintf(w, "  %-*s  %s\n", width, cmd.name, c.tr(cmd.short))
 	}
-	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "show this, or a command's arguments and flags")
-	fmt.Fprintf(w, `
-Every command takes these flags, before or after the command:
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", c.tr("show this, or a command's arguments and flags"))
+	fmt.Fprint(w, "\n"+c.tr(`Every command takes these flags, before or after the command:
   -socket PATH   pintud's API socket (env PINTU_SOCKET; default %s,
                  or %s where the package is installed)
   -json          print machine-readable JSON on stdout
-  -lang en|id    language of human output (env PINTU_LANG; default en)
+  -lang en|id    language of human output (env PINTU_LANG, else LANG such as
+                 id_ID.UTF-8; default en)
 
 Run "pintuctl help COMMAND" for a command's arguments and flags.
-`, defaultSocket, installedSocket)
+`, defaultSocket, installedSocket))
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/pintu/pintu/controller/api"
 	"github.com/pintu/pintu/controller/doorio"
 	"github.com/pintu/pintu/controller/memstore"
+	"github.com/pintu/pintu/controller/password"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -66,7 +68,8 @@ func startDaemon(t *testing.T, mods ...func(*daemon, *api.Options)) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := api.Options{Sim: doorio.NewSim(d.ctrl), Location: loc}
+	opts := api.Options{Sim: doorio.NewSim(d.ctrl), SimIdentity: true, Location: loc,
+		Hasher: password.New(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1)}
 	for _, m := range mods {
 		m(d, &opts)
 	}
@@ -353,11 +356,10 @@ func TestUsageErrors(t *testing.T) {
 		{"visit submit --visitor budi --by adm", "missing required flag --purpose", "Usage: pintuctl visit submit"},
 		{"visit submit --visitor budi --by adm --purpose x --from tomorrow", `visit submit: --from: bad time "tomorrow": want RFC 3339 such as 2026-01-02T15:04:05+07:00`, "Usage: pintuctl visit submit"},
 		{"visit submit --visitor budi --by adm --purpose x --until 17:00", `--until: bad time "17:00"`, "Usage: pintuctl visit submit"},
-		{"visit approve --by kabid", "visit approve: missing argument VISIT", "Usage: pintuctl visit approve VISIT --by ID"},
-		{"visit approve V0001", "missing required flag --by", "Usage: pintuctl visit approve"},
+		{"visit approve --by kabid", "visit approve: missing argument VISIT", "Usage: pintuctl visit approve VISIT [--by ID]"},
 		{"visit approve V0001 V0002 --by kabid", `unexpected argument "V0002"`, "Usage: pintuctl visit approve"},
-		{"visit reject V0001 --by kabid", "missing required flag --reason", "Usage: pintuctl visit reject VISIT --by ID --reason TEXT"},
-		{"visit report V0001 --by koor", "missing required flag --text", "Usage: pintuctl visit report VISIT --by ID --text TEXT"},
+		{"visit reject V0001 --by kabid", "missing required flag --reason", "Usage: pintuctl visit reject VISIT [--by ID] --reason TEXT"},
+		{"visit report V0001 --by koor", "missing required flag --text", "Usage: pintuctl visit report VISIT [--by ID] --text TEXT"},
 		{"visit show", "missing argument VISIT", "Usage: pintuctl visit show VISIT"},
 		{"visit list --state", "flag needs an argument: -state", "Usage: pintuctl visit list"},
 		{"sim tap --door server-room --card C-1", "missing required flag --reader", "Usage: pintuctl sim tap"},
@@ -366,12 +368,9 @@ func TestUsageErrors(t *testing.T) {
 		{"sim rex", "missing required flag --door", "Usage: pintuctl sim rex"},
 		{"sim tamper --door server-room", "missing argument open|close", "Usage: pintuctl sim tamper --door DOOR open|close"},
 		{"sim tamper --door server-room shut", `want open or close, got "shut"`, "Usage: pintuctl sim tamper"},
-		{"alarm ack --by koor", "alarm ack: missing argument ALARM-ID", "Usage: pintuctl alarm ack ALARM-ID --by ID [--note TEXT]"},
-		{"alarm ack A0001", "missing required flag --by", "Usage: pintuctl alarm ack"},
+		{"alarm ack --by koor", "alarm ack: missing argument ALARM-ID", "Usage: pintuctl alarm ack ALARM-ID [--by ID] [--note TEXT]"},
 		{"alarm list extra", `unexpected argument "extra"`, "Usage: pintuctl alarm list"},
 		{"alarm", `"alarm" needs a subcommand`, "Commands:"},
-		{"door lockdown", "missing required flag --by", "Usage: pintuctl door lockdown [--door DOOR] --by ID"},
-		{"door release --door server-room", "missing required flag --by", "Usage: pintuctl door release"},
 		{"person update --name X", "missing required flag --id", "Usage: pintuctl person update --id ID"},
 		{"person update --id off", "nothing to change: give --name, --role, --org or --id-doc", "Usage: pintuctl person update"},
 		{"person disable", "missing required flag --id", "Usage: pintuctl person disable --id ID"},
@@ -460,14 +459,14 @@ func TestRefusedControls(t *testing.T) {
 	id := alarms[0].ID
 	d.must(nil, "person", "disable", "--id", "koor")
 	d.must(nil, "door", "lockdown", "--by", "kabid")
-	count := func() int {
+	events := func() []controller.Event {
 		var evs []controller.Event
 		if err := json.Unmarshal([]byte(d.must(nil, "events", "--json")), &evs); err != nil {
 			t.Fatal(err)
 		}
-		return len(evs)
+		return evs
 	}
-	before := count()
+	before := len(events())
 	tests := []struct{ args, wantErr string }{
 		{"alarm ack A9999 --by kabid", `alarm ack: not found: unknown alarm "A9999" (pintuctl alarm list shows the listed ones)`},
 		{"alarm ack " + id + " --by adm", "alarm ack: role may not take this step: adm (admin) may not acknowledge alarms: that is for a coordinator or the head"},
@@ -499,8 +498,16 @@ func TestRefusedControls(t *testing.T) {
 			}
 		})
 	}
-	if got := count(); got != before {
-		t.Errorf("refused commands wrote %d events", got-before)
+	// What was refused for want of a role is recorded, and nothing else.
+	var refusals []string
+	for _, e := range events()[before:] {
+		if e.Type != controller.EventRefused {
+			t.Errorf("refused commands wrote %s", e.Type)
+		}
+		refusals = append(refusals, e.Actor)
+	}
+	if want := []string{"adm", "koor", "adm"}; !slices.Equal(refusals, want) {
+		t.Errorf("refusals recorded for %v, want %v", refusals, want)
 	}
 	// A disabled person takes no SOP step.
 	d.must(nil, "visit", "submit", "--visitor", "budi", "--by", "adm", "--purpose", "x")
@@ -543,8 +550,8 @@ func TestHelp(t *testing.T) {
 		{"help", "Usage: pintuctl [-socket PATH]"},
 		{"-h", "Usage: pintuctl [-socket PATH]"},
 		{"--help", "Usage: pintuctl [-socket PATH]"},
-		{"help visit reject", "Usage: pintuctl visit reject VISIT --by ID --reason TEXT"},
-		{"visit reject -h", "Usage: pintuctl visit reject VISIT --by ID --reason TEXT"},
+		{"help visit reject", "Usage: pintuctl visit reject VISIT [--by ID] --reason TEXT"},
+		{"visit reject -h", "Usage: pintuctl visit reject VISIT [--by ID] --reason TEXT"},
 		{"export --help", "-o FILE"},
 	}
 	for _, tt := range tests {
@@ -566,7 +573,7 @@ func TestHelp(t *testing.T) {
 func TestExport(t *testing.T) {
 	d := startDaemon(t).seed()
 	csvOut := d.must(nil, "export", "--format", "csv")
-	if !strings.HasPrefix(csvOut, "\ufeffseq,time,zone,time_utc,type,door,reader,card,person,person_name,visit,visit_purpose,decision,reason,actor,actor_name,detail,clock_trusted,prev,hash\n1,2026-11-02 09:00:00,WIB,2026-11-02T02:00:00Z,started,") {
+	if !strings.HasPrefix(csvOut, "\ufeffseq,time,zone,time_utc,type,door,reader,card,person,person_name,visit,visit_purpose,decision,reason,actor,actor_name,via,detail,clock_trusted,prev,hash\n1,2026-11-02 09:00:00,WIB,2026-11-02T02:00:00Z,started,") {
 		t.Errorf("export --format csv starts %q", csvOut[:min(len(csvOut), 200)])
 	}
 	rows := strings.Count(csvOut, "\n") - 1

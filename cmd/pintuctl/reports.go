@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/pintu/pintu/controller/api"
@@ -56,32 +57,6 @@ var (
 		setup:    siteKeyCommand,
 	}
 )
-
-// reportsIndonesian are the messages of these commands in Indonesian.
-var reportsIndonesian = map[string]string{
-	"wrote %s to %s":                         "%s ditulis ke %s",
-	"the dossier of %s":                      "berkas kunjungan %s",
-	"KONSEP/DRAFT: visit %s is not archived": "KONSEP/DRAFT: kunjungan %s belum diarsipkan",
-	"the SOP compliance report":              "laporan kepatuhan SOP",
-	"a bundle of %s events":                  "bundel %s peristiwa",
-	"the public key of %s (key id %s)":       "kunci publik %s (id kunci %s)",
-	"ok: bundle of %s, signed by key %s":     "ok: bundel %s, ditandatangani kunci %s",
-	"events seq %d to %d (%d), %s to %s":     "peristiwa seq %d sampai %d (%d), %s sampai %s",
-	"hash chain intact from prev %s":         "rantai hash utuh sejak prev %s",
-	"to last hash %s":                        "sampai hash terakhir %s",
-	"%d files, every SHA-256 matches":        "%d berkas, semua SHA-256 cocok",
-	"made %s":                                "dibuat %s",
-}
-
-// trp translates a message of these commands.
-func (c *cli) trp(s string) string {
-	if c.lang == langID {
-		if t, ok := reportsIndonesian[s]; ok {
-			return t
-		}
-	}
-	return c.tr(s)
-}
 
 // explicitFlag records that a flag was given on the command line.
 type explicitFlag struct {
@@ -166,7 +141,7 @@ func (c *cli) wrote(what, path string, extra map[string]any) error {
 		b, _ := json.Marshal(m)
 		return c.printJSON(b)
 	}
-	_, err := fmt.Fprintf(c.stdout, c.trp("wrote %s to %s")+"\n", what, path)
+	_, err := fmt.Fprintln(c.stdout, c.tr("wrote %s to %s", what, path))
 	return err
 }
 
@@ -183,11 +158,11 @@ func visitDossier(fs *flag.FlagSet) action {
 			return err
 		}
 		draft := resp.Header.Get("Pintu-Draft") == "true"
-		if err := c.wrote(fmt.Sprintf(c.trp("the dossier of %s"), id), path, map[string]any{"visit": id, "draft": draft}); err != nil {
+		if err := c.wrote(c.tr("the dossier of %s", id), path, map[string]any{"visit": id, "draft": draft}); err != nil {
 			return err
 		}
 		if draft && !c.json {
-			fmt.Fprintf(c.stdout, c.trp("KONSEP/DRAFT: visit %s is not archived")+"\n", id)
+			fmt.Fprintln(c.stdout, c.tr("KONSEP/DRAFT: visit %s is not archived", id))
 		}
 		return nil
 	}
@@ -215,7 +190,7 @@ func reportSOP(fs *flag.FlagSet) action {
 		if _, err := c.download(ctx, "/v1/reports/sop", q, path); err != nil {
 			return err
 		}
-		return c.wrote(c.trp("the SOP compliance report"), path, map[string]any{"format": *format})
+		return c.wrote(c.tr("the SOP compliance report"), path, map[string]any{"format": *format})
 	}
 }
 
@@ -237,7 +212,7 @@ func exportBundle(fs *flag.FlagSet) action {
 			return err
 		}
 		count := dashZero(resp.Trailer.Get("Pintu-Count"))
-		return c.wrote(fmt.Sprintf(c.trp("a bundle of %s events"), count), *out, map[string]any{"count": json.Number(count)})
+		return c.wrote(c.tr("a bundle of %s events", count), *out, map[string]any{"count": json.Number(count)})
 	}
 }
 
@@ -256,7 +231,7 @@ func siteKeyCommand(fs *flag.FlagSet) action {
 			if err := writeOutput(*out, func(w io.Writer) error { _, err := io.WriteString(w, info.Minisign); return err }); err != nil {
 				return err
 			}
-			return c.wrote(fmt.Sprintf(c.trp("the public key of %s (key id %s)"), info.Site, info.KeyID), *out, map[string]any{"key_id": info.KeyID})
+			return c.wrote(c.tr("the public key of %s (key id %s)", info.Site, info.KeyID), *out, map[string]any{"key_id": info.KeyID})
 		}
 		if c.json {
 			return c.printJSON(raw)
@@ -301,13 +276,13 @@ func verifyBundle(fs *flag.FlagSet) action {
 		at := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04:05 MST") }
 		prev := m.FirstPrev
 		if prev == "" {
-			prev = c.trp("(none: the log's first event)")
+			prev = c.tr("(none: the log's first event)")
 		}
-		fmt.Fprintf(c.stdout, c.trp("ok: bundle of %s, signed by key %s")+"\n", m.Site, m.KeyID)
-		fmt.Fprintf(c.stdout, "  "+c.trp("events seq %d to %d (%d), %s to %s")+"\n", m.FirstSeq, m.LastSeq, m.Events, at(m.Since), at(m.Until))
-		fmt.Fprintf(c.stdout, "  "+c.trp("hash chain intact from prev %s")+"\n", prev)
-		fmt.Fprintf(c.stdout, "  "+c.trp("to last hash %s")+"\n", m.LastHash)
-		fmt.Fprintf(c.stdout, "  "+c.trp("%d files, every SHA-256 matches")+"; "+c.trp("made %s")+"\n", len(m.Files), at(m.Created))
+		fmt.Fprintln(c.stdout, c.tr("ok: bundle of %s, signed by key %s", m.Site, m.KeyID))
+		fmt.Fprintln(c.stdout, "  "+c.tr("events seq %s to %s (%d), %s to %s", strconv.FormatUint(m.FirstSeq, 10), strconv.FormatUint(m.LastSeq, 10), m.Events, at(m.Since), at(m.Until)))
+		fmt.Fprintln(c.stdout, "  "+c.tr("hash chain intact from prev %s", prev))
+		fmt.Fprintln(c.stdout, "  "+c.tr("to last hash %s", m.LastHash))
+		fmt.Fprintln(c.stdout, "  "+c.tr("%d files, every SHA-256 matches", len(m.Files))+"; "+c.tr("made %s", at(m.Created)))
 		return nil
 	}
 }

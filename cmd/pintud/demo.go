@@ -24,6 +24,12 @@ var demoPeople = []demoPerson{
 		Org: "PT Jaringan Nusantara", IDDoc: "KTP 1702xxxxxxxxxxxx"}, "2001"},
 }
 
+// demoActor is who seeds the demo: nobody authenticated, and the log says
+// so (via unauthenticated-sim).
+func demoActor(person string) controller.Actor {
+	return controller.Actor{Person: person, Via: controller.ViaSocket, Unauthenticated: true}
+}
+
 // seedDemo adds the demo cast and an approved visit, once: running it again
 // on the same state directory changes nothing.
 func seedDemo(ctx context.Context, c *controller.Controller, out io.Writer, socket string) error {
@@ -31,10 +37,10 @@ func seedDemo(ctx context.Context, c *controller.Controller, out io.Writer, sock
 		if _, err := c.Person(ctx, p.ID); err == nil {
 			continue
 		}
-		if err := c.AddPerson(ctx, p.Person, "demo"); err != nil {
+		if err := c.AddPerson(ctx, p.Person, demoActor("")); err != nil {
 			return err
 		}
-		if err := c.AssignCard(ctx, p.card, p.ID, "demo"); err != nil && !errors.Is(err, controller.ErrExists) {
+		if err := c.AssignCard(ctx, p.card, p.ID, demoActor("")); err != nil && !errors.Is(err, controller.ErrExists) {
 			return err
 		}
 	}
@@ -46,14 +52,14 @@ func seedDemo(ctx context.Context, c *controller.Controller, out io.Writer, sock
 	if len(visits) > 0 {
 		visit = visits[0].ID
 	} else {
-		v, err := c.SubmitVisit(ctx, controller.VisitForm{VisitorID: "vina", Purpose: "Ganti disk di rak 3 / replace a disk in rack 3", Devices: "laptop, 1 SSD"}, "adi")
+		v, err := c.SubmitVisit(ctx, controller.VisitForm{VisitorID: "vina", Purpose: "Ganti disk di rak 3 / replace a disk in rack 3", Devices: "laptop, 1 SSD"}, demoActor("adi"))
 		if err != nil {
 			return err
 		}
-		if _, err := c.Step(ctx, v.ID, controller.ActionCheck, "citra", ""); err != nil {
+		if _, err := c.Step(ctx, v.ID, controller.ActionCheck, demoActor("citra"), ""); err != nil {
 			return err
 		}
-		if _, err := c.Step(ctx, v.ID, controller.ActionApprove, "hasan", ""); err != nil {
+		if _, err := c.Step(ctx, v.ID, controller.ActionApprove, demoActor("hasan"), ""); err != nil {
 			return err
 		}
 		visit = v.ID

@@ -199,12 +199,15 @@ func TestEndToEnd(t *testing.T) {
 	if v.ID == "" {
 		t.Fatal("visit submit printed no id")
 	}
-	// Bad input: a wrong step and a wrong role are refused and change nothing.
-	events := func() int {
-		var es []json.RawMessage
+	// Bad input: a wrong step and a wrong role are refused and change
+	// nothing; the wrong role is recorded as a refusal.
+	type event struct{ Type, Actor, Via string }
+	eventsAfter := func(n int) []event {
+		var es []event
 		c.json(&es, "events")
-		return len(es)
+		return es[n:]
 	}
+	events := func() int { return len(eventsAfter(0)) }
 	n := events()
 	if _, stderr := c.run(true, "visit", "approve", v.ID, "--by", "hasan"); !strings.Contains(stderr, "submitted") {
 		t.Errorf("approve before check: stderr %q, want it to name the state", stderr)
@@ -215,8 +218,8 @@ func TestEndToEnd(t *testing.T) {
 	c.run(true, "visit", "check", "V9999", "--by", "citra")
 	c.run(true, "visit", "check", v.ID)
 	c.run(true, "card", "assign", "--person", "ghost", "--card", "C-ghost")
-	if got := events(); got != n {
-		t.Fatalf("refused commands wrote %d events", got-n)
+	if got := eventsAfter(n); len(got) != 1 || got[0] != (event{"refused", "oki", "unauthenticated-sim"}) {
+		t.Fatalf("refused commands wrote %+v, want one refusal by oki, unauthenticated", got)
 	}
 
 	c.run(false, "visit", "check", v.ID, "--by", "citra")

@@ -119,20 +119,20 @@ func seed(t testing.TB, c *controller.Controller) {
 	t.Helper()
 	ctx := context.Background()
 	for _, m := range cast {
-		if err := c.AddPerson(ctx, controller.Person{ID: m.id, Name: m.id, Roles: []controller.Role{m.role}}, "test"); err != nil {
+		if err := c.AddPerson(ctx, controller.Person{ID: m.id, Name: m.id, Roles: []controller.Role{m.role}}, controller.Actor{Root: true, Via: controller.ViaSocket}); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.AssignCard(ctx, card(t, m.number).String(), m.id, "test"); err != nil {
+		if err := c.AssignCard(ctx, card(t, m.number).String(), m.id, controller.Actor{Root: true, Via: controller.ViaSocket}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := c.AddPerson(ctx, controller.Person{ID: "adi", Name: "adi", Roles: []controller.Role{controller.RoleAdmin}}, "test"); err != nil {
+	if err := c.AddPerson(ctx, controller.Person{ID: "adi", Name: "adi", Roles: []controller.Role{controller.RoleAdmin}}, controller.Actor{Root: true, Via: controller.ViaSocket}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RevokeCard(ctx, card(t, 1005).String(), "test"); err != nil {
+	if err := c.RevokeCard(ctx, card(t, 1005).String(), controller.Actor{Root: true, Via: controller.ViaSocket}); err != nil {
 		t.Fatal(err)
 	}
-	v, err := c.SubmitVisit(ctx, controller.VisitForm{VisitorID: "vina", Purpose: "replace a disk"}, "adi")
+	v, err := c.SubmitVisit(ctx, controller.VisitForm{VisitorID: "vina", Purpose: "replace a disk"}, controller.Actor{Person: "adi", Via: controller.ViaSocket})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func seed(t testing.TB, c *controller.Controller) {
 		a  controller.Action
 		by string
 	}{{controller.ActionCheck, "citra"}, {controller.ActionApprove, "hasan"}} {
-		if _, err := c.Step(ctx, v.ID, s.a, s.by, ""); err != nil {
+		if _, err := c.Step(ctx, v.ID, s.a, controller.Actor{Person: s.by, Via: controller.ViaSocket}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

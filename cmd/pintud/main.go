@@ -43,6 +43,7 @@ import (
 	"github.com/pintu/pintu/controller/boltstore"
 	"github.com/pintu/pintu/controller/doorio"
 	"github.com/pintu/pintu/controller/metrics"
+	"github.com/pintu/pintu/controller/password"
 )
 
 func main() {
@@ -224,7 +225,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(ctrl, api.Options{Sim: bench, Location: cfg.Location, Logger: log, SiteKey: key, Backup: store})
+	hasher := password.New(password.DefaultParams, 2)
+	srv := api.New(ctrl, api.Options{Sim: bench, SimIdentity: f.sim, Location: cfg.Location, Logger: log, SiteKey: key, Backup: store, Hasher: hasher})
 	ln, err := srv.Listen(cfg.API.Socket)
 	if err != nil {
 		return err
@@ -251,6 +253,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer metricsLn.Close()
 	}
+	runConsole, err := newConsole(cfg, ctrl, store, srv.Handler(), hasher, log)
+	if err != nil {
+		return err
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ctrl.Run(gctx) })
@@ -271,6 +277,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sup := &supervisor{notify: sdNotify, probe: controllerProbe(ctrl), watchdog: watchdogPeriod(log),
 		status: readyStatus(cfg.API.Socket, len(cfg.Doors)), log: log}
 	g.Go(func() error { return sup.Run(gctx) })
+	if runConsole != nil {
+		g.Go(func() error { return runConsole(gctx) })
+	}
 	if f.demo {
 		g.Go(func() error {
 			if err := seedDemo(gctx, ctrl, stdout, cfg.API.Socket); err != nil {

@@ -58,10 +58,10 @@ var decodeTests = []struct {
 	{"visit", `{"visitor":"budi","by":"adm","purpose":"disk"}`, ""},
 	{"visit", `{"visitor":"budi","by":"adm","purpose":"disk","until":"2026-11-02 12:00"}`, `field "until": bad time "2026-11-02 12:00": want RFC 3339 such as 2026-01-02T15:04:05+07:00`},
 	{"visit", `{"visitor":"budi","by":"adm","purpose":"disk","from":"2026-11-02T12:00:00Z","until":"2026-11-02T12:00:00Z"}`, `field "until" (2026-11-02T12:00:00Z) must be after "from" (2026-11-02T12:00:00Z)`},
-	{"visit", `{"visitor":"budi","purpose":"disk"}`, `missing field "by"`},
+	{"visit", `{"visitor":"budi","purpose":"disk"}`, ""}, // who acts comes from the socket; --by is optional
 	{"check", `{"by":"koor"}`, ""},
 	{"check", `{"by":"koor","text":"looks complete"}`, ""},
-	{"check", `{"text":"x"}`, `missing field "by"`},
+	{"check", `{"text":"x"}`, ""}, // who acts comes from the socket; --by is optional
 	{"reject", `{"by":"kabid","text":"no work order"}`, ""},
 	{"reject", `{"by":"kabid"}`, `missing field "text": reject needs it (the reason for rejecting)`},
 	{"report", `{"by":"koor","text":""}`, `missing field "text": report needs it (the report of the work done)`},
@@ -86,11 +86,11 @@ var decodeTests = []struct {
 	{"empty", ``, `decode request body: empty body, want a JSON object`},
 	{"ack", `{"by":"koor","note":"checked, cleaner"}`, ""},
 	{"ack", `{"by":"koor"}`, ""},
-	{"ack", `{"note":"x"}`, `missing field "by"`},
+	{"ack", `{"note":"x"}`, ""}, // who acts comes from the socket; --by is optional
 	{"ack", `{"by":"koor","note":7}`, `decode request body: field "note": want string, got number`},
 	{"lock", `{"door":"server-room","by":"koor"}`, ""},
 	{"lock", `{"by":"koor"}`, ""},
-	{"lock", `{"door":"server-room"}`, `missing field "by"`},
+	{"lock", `{"door":"server-room"}`, ""}, // who acts comes from the socket; --by is optional
 	{"lock", `{"by":"koor","all":true}`, `decode request body: unknown field "all"`},
 	{"tamper", `{"door":"server-room","open":true}`, ""},
 	{"tamper", `{"door":"server-room","open":1}`, `decode request body: field "open": want true or false, got number`},

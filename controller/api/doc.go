@@ -10,23 +10,26 @@
 //	POST /v1/people/{id}                 change a person {name, roles, org, id_doc}: only the fields given
 //	POST /v1/people/{id}/disable         disable a person {}: cards refused, keys unknown, no SOP step
 //	POST /v1/people/{id}/enable          enable a disabled person {}
+//	POST /v1/people/{id}/link            link a Unix account to the person {unix_user}; "" unlinks (root)
+//	POST /v1/people/{id}/password        set the person's console password {password} (root, or the person)
+//	GET  /v1/whoami                      who the socket says the caller is
 //	GET  /v1/cards                       every card, ordered by id
 //	POST /v1/cards/assign                bind a card to a person {card, person}
 //	POST /v1/cards/revoke                revoke a card {card}
-//	POST /v1/visits                      SOP step 1 {visitor, by, purpose, devices, from, until, escort};
+//	POST /v1/visits                      SOP step 1 {visitor, [by], purpose, devices, from, until, escort};
 //	                                     from defaults to now, until to two hours after from
 //	GET  /v1/visits?state=STATE          visits, ordered by id
 //	GET  /v1/visits/{id}                 one visit with its SOP history
-//	POST /v1/visits/{id}/{action}        a workflow step {by, text}: check, approve,
+//	POST /v1/visits/{id}/{action}        a workflow step {[by], text}: check, approve,
 //	                                     reject, return-id, report, order-archive, archive
 //	POST /v1/sim/tap                     simulated card read {door, reader, card}
 //	POST /v1/sim/door                    simulated door contact {door, open}
 //	POST /v1/sim/rex                     simulated exit button {door}: {door, released, logged, error}
 //	POST /v1/sim/tamper                  simulated enclosure tamper switch {door, open}
 //	GET  /v1/alarms                      the listed alarms: active, or cleared and awaiting an acknowledgement
-//	POST /v1/alarms/{id}/ack             acknowledge an alarm {by, note}: by a coordinator or the head
-//	POST /v1/doors/lockdown              lock a door down {door, by}; every door when door is empty
-//	POST /v1/doors/release               release a lockdown {door, by}; every door when door is empty
+//	POST /v1/alarms/{id}/ack             acknowledge an alarm {[by], note}: by a coordinator or the head
+//	POST /v1/doors/lockdown              lock a door down {door, [by]}; every door when door is empty
+//	POST /v1/doors/release               release a lockdown {door, [by]}; every door when door is empty
 //	GET  /v1/events?since=T&until=T      audit events as a JSON array
 //	GET  /v1/export?format=csv|jsonl&since=T&until=T[&delimiter=;]
 //	GET  /v1/verify                      {ok, count, broken_seq, reason}
@@ -41,18 +44,28 @@
 // the nanosecond in columns of their own. Every response carries the site's time zone name
 // in the Pintu-Time-Zone header so clients can show times as the site sees
 // them. Errors are {"error": "..."} with a status that says what kind: 400 bad
-// request, 403 wrong role, 404 unknown, 409 conflict (exists, wrong visit
+// request, 403 wrong role or not identified, 404 unknown, 409 conflict (exists, wrong visit
 // state, separation of duties, already done), 503 storage failure or
 // controller stopped.
 //
 // # Authentication
 //
-// There is none in the protocol: the socket's file mode (0660, owner and
-// group) decides who may talk to pintud, and every change made through the
-// API that has no SOP actor of its own (adding, changing, disabling a
-// person, assigning or revoking a card) is recorded with the actor "local".
-// Where a person must act (SOP steps, lockdown, acknowledging alarms), the
-// body's "by" names them; Server.actor is the one place that reads it.
+// The socket's file mode (0660, owner and group) decides who may talk to
+// pintud at all; who acts is read from the kernel. When a connection is
+// accepted, the server asks for its peer credentials (SO_PEERCRED), and
+// every request on it acts as that Unix account ([Identify]): uid 0 is
+// root, which may manage people, cards, keys, passwords and links
+// (recorded as "root") but takes no SOP step, acknowledgement or lockdown;
+// any other account acts as the person linked to it (POST
+// /v1/people/{id}/link), within that person's roles; an account linked to
+// nobody may read and is refused every change. A "by" in a body is a
+// check, not a claim: it must name the caller's own person, and a
+// mismatch is refused (403) and recorded as a refused event.
+//
+// Under pintud -sim ([Options.SimIdentity]) "by" is honoured as given, as
+// the README's walkthrough needs, and every event such a request causes
+// carries via "unauthenticated-sim"; changes without "by" are recorded
+// with the actor "local". Server.actor is the one place that decides.
 //
 // # Caveats
 //

@@ -76,7 +76,7 @@ func newEnv(t *testing.T, mods ...func(*env, *api.Options)) *env {
 		t.Fatal(err)
 	}
 	e.ctrl = ctrl
-	opts := api.Options{Sim: doorio.NewSim(ctrl), Location: jakarta}
+	opts := api.Options{Sim: doorio.NewSim(ctrl), SimIdentity: true, Location: jakarta}
 	for _, m := range mods {
 		m(e, &opts)
 	}
@@ -173,10 +173,10 @@ func (e *env) seed() *env {
 		{ID: "off", Name: "Joko Petugas", Roles: []controller.Role{controller.RoleOfficer}},
 		{ID: "budi", Name: "Budi Santoso", Roles: []controller.Role{controller.RoleVisitor}, Org: "PT Data Nusantara", IDDoc: "KTP 1702"},
 	} {
-		e.must(e.ctrl.AddPerson(ctx, p, "test"))
+		e.must(e.ctrl.AddPerson(ctx, p, local))
 	}
 	for _, c := range [][2]string{{"C-OFF", "off"}, {"C-KOOR", "koor"}, {"C-BUDI", "budi"}} {
-		e.must(e.ctrl.AssignCard(ctx, c[0], c[1], "test"))
+		e.must(e.ctrl.AssignCard(ctx, c[0], c[1], local))
 	}
 	return e
 }
@@ -187,12 +187,12 @@ func (e *env) visit(state controller.VisitState) *env {
 	ctx := context.Background()
 	f := controller.VisitForm{VisitorID: "budi", Purpose: "replace a disk", Devices: "laptop",
 		From: t0, Until: t0.Add(4 * time.Hour)}
-	_, err := e.ctrl.SubmitVisit(ctx, f, "adm")
+	_, err := e.ctrl.SubmitVisit(ctx, f, sim("adm"))
 	e.must(err)
 	step := func(a controller.Action, by, note string) {
 		e.t.Helper()
 		e.clock.Add(time.Minute)
-		_, err := e.ctrl.Step(ctx, "V0001", a, by, note)
+		_, err := e.ctrl.Step(ctx, "V0001", a, sim(by), note)
 		e.must(err)
 	}
 	tap := func(reader, card string, after time.Duration) {
@@ -278,3 +278,10 @@ func indent(t *testing.T, b []byte) []byte {
 	}
 	return out.Bytes()
 }
+
+// sim is a person named by pintud -sim's --by; local is its operator.
+func sim(id string) controller.Actor {
+	return controller.Actor{Person: id, Via: controller.ViaSocket, Unauthenticated: true}
+}
+
+var local = controller.Actor{Via: controller.ViaSocket, Unauthenticated: true}

@@ -41,7 +41,7 @@ func statusFor(err error) int {
 		errors.Is(err, controller.ErrSeparation),
 		errors.Is(err, controller.ErrAlready):
 		return http.StatusConflict
-	case errors.Is(err, controller.ErrWrongRole):
+	case errors.Is(err, controller.ErrWrongRole), errors.Is(err, controller.ErrUnauthenticated):
 		return http.StatusForbidden
 	case errors.Is(err, controller.ErrStorage),
 		errors.Is(err, controller.ErrStopped),

@@ -11,17 +11,6 @@ import (
 	"github.com/pintu/pintu/controller"
 )
 
-// localActor is recorded as the actor of changes made through the socket
-// that have no SOP actor of their own. The socket's file mode is the
-// authentication: whoever can open it is a local operator.
-const localActor = "local"
-
-// actor is who acts in a request that only some staff may make (an SOP
-// step, a lockdown, acknowledging an alarm). Today it is the "by" the
-// client sends, a claim the socket's file mode vouches for; this is the one
-// place to put an authenticated identity instead.
-func (s *Server) actor(_ *http.Request, by string) string { return by }
-
 // handler is a route: it writes a response on success and returns an error
 // otherwise, which serveHTTP turns into a JSON error response.
 type handler func(w http.ResponseWriter, r *http.Request) error
@@ -41,6 +30,9 @@ func (s *Server) routes() {
 	s.handle("POST /v1/people/{id}", s.updatePerson)
 	s.handle("POST /v1/people/{id}/disable", s.disablePerson(true))
 	s.handle("POST /v1/people/{id}/enable", s.disablePerson(false))
+	s.handle("POST /v1/people/{id}/link", s.linkPerson)
+	s.handle("POST /v1/people/{id}/password", s.setPassword)
+	s.handle("GET /v1/whoami", s.whoami)
 	s.handle("GET /v1/cards", s.listCards)
 	s.handle("POST /v1/cards/assign", s.assignCard)
 	s.handle("POST /v1/cards/revoke", s.revokeCard)
@@ -142,7 +134,11 @@ func (s *Server) addPerson(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := b.person()
-	if err := s.ctrl.AddPerson(r.Context(), p, localActor); err != nil {
+	a, err := s.actor(r, "")
+	if err != nil {
+		return err
+	}
+	if err := s.ctrl.AddPerson(r.Context(), p, a); err != nil {
 		return err
 	}
 	if got, err := s.ctrl.Person(r.Context(), p.ID); err == nil {
@@ -182,7 +178,11 @@ func (s *Server) assignCard(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
-	if err := s.ctrl.AssignCard(r.Context(), b.Card, b.Person, localActor); err != nil {
+	a, err := s.actor(r, "")
+	if err != nil {
+		return err
+	}
+	if err := s.ctrl.AssignCard(r.Context(), b.Card, b.Person, a); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, s.card(r, b.Card, controller.Card{ID: b.Card, PersonID: b.Person}))
@@ -194,7 +194,11 @@ func (s *Server) revokeCard(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
-	if err := s.ctrl.RevokeCard(r.Context(), b.Card, localActor); err != nil {
+	a, err := s.actor(r, "")
+	if err != nil {
+		return err
+	}
+	if err := s.ctrl.RevokeCard(r.Context(), b.Card, a); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.card(r, b.Card, controller.Card{ID: b.Card, Revoked: true}))
@@ -206,7 +210,11 @@ func (s *Server) submitVisit(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
-	v, err := s.ctrl.SubmitVisit(r.Context(), b.form, s.actor(r, b.By))
+	a, err := s.actor(r, b.By)
+	if err != nil {
+		return err
+	}
+	v, err := s.ctrl.SubmitVisit(r.Context(), b.form, a)
 	if err != nil {
 		return err
 	}
@@ -256,7 +264,11 @@ func (s *Server) stepVisit(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
-	v, err := s.ctrl.Step(r.Context(), r.PathValue("id"), a, s.actor(r, b.By), b.Text)
+	by, err := s.actor(r, b.By)
+	if err != nil {
+		return err
+	}
+	v, err := s.ctrl.Step(r.Context(), r.PathValue("id"), a, by, b.Text)
 	if err != nil {
 		return err
 	}
@@ -382,7 +394,11 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
-	a, err := s.ctrl.AckAlarm(r.Context(), r.PathValue("id"), s.actor(r, b.By), b.Note)
+	by, err := s.actor(r, b.By)
+	if err != nil {
+		return err
+	}
+	a, err := s.ctrl.AckAlarm(r.Context(), r.PathValue("id"), by, b.Note)
 	if err != nil {
 		return err
 	}
@@ -396,7 +412,11 @@ func (s *Server) lockdown(on bool) handler {
 		if err := s.decode(w, r, &b); err != nil {
 			return err
 		}
-		doors, err := s.ctrl.Lockdown(r.Context(), b.Door, s.actor(r, b.By), on)
+		by, err := s.actor(r, b.By)
+		if err != nil {
+			return err
+		}
+		doors, err := s.ctrl.Lockdown(r.Context(), b.Door, by, on)
 		if err != nil {
 			return err
 		}
@@ -410,7 +430,11 @@ func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
-	p, err := s.ctrl.UpdatePerson(r.Context(), r.PathValue("id"), b.update(), localActor)
+	a, err := s.actor(r, "")
+	if err != nil {
+		return err
+	}
+	p, err := s.ctrl.UpdatePerson(r.Context(), r.PathValue("id"), b.update(), a)
 	if err != nil {
 		return err
 	}
@@ -424,7 +448,11 @@ func (s *Server) disablePerson(off bool) handler {
 		if err := s.decode(w, r, &b); err != nil {
 			return err
 		}
-		p, err := s.ctrl.SetDisabled(r.Context(), r.PathValue("id"), off, localActor)
+		a, err := s.actor(r, "")
+		if err != nil {
+			return err
+		}
+		p, err := s.ctrl.SetDisabled(r.Context(), r.PathValue("id"), off, a)
 		if err != nil {
 			return err
 		}

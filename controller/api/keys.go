@@ -70,7 +70,11 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
-	k, err := s.ctrl.AddKey(r.Context(), b.Person, b.pub, localActor)
+	a, err := s.actor(r, "")
+	if err != nil {
+		return err
+	}
+	k, err := s.ctrl.AddKey(r.Context(), b.Person, b.pub, a)
 	if err != nil {
 		return err
 	}
@@ -83,7 +87,11 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &b); err != nil {
 		return err
 	}
-	k, err := s.ctrl.RevokeKey(r.Context(), b.Key, localActor)
+	a, err := s.actor(r, "")
+	if err != nil {
+		return err
+	}
+	k, err := s.ctrl.RevokeKey(r.Context(), b.Key, a)
 	if err != nil {
 		return err
 	}

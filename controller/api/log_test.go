@@ -23,7 +23,7 @@ func busyDay(e *env) {
 	e.seed().visit(controller.StateArchiveOrdered)
 	ctx := context.Background()
 	e.clock.Add(time.Minute)
-	_, err := e.ctrl.Step(ctx, "V0001", controller.ActionArchive, "adm", "")
+	_, err := e.ctrl.Step(ctx, "V0001", controller.ActionArchive, sim("adm"), "")
 	e.must(err)
 	e.clock.Add(time.Minute)
 	_, err = e.ctrl.Tap(ctx, "server-room", "entry", "C-STOLEN")
@@ -35,7 +35,7 @@ func busyDay(e *env) {
 	e.clock.Add(2 * time.Second)
 	e.must(e.ctrl.SetContact(ctx, "server-room", false))
 	e.clock.Add(time.Minute)
-	e.must(e.ctrl.RevokeCard(ctx, "C-BUDI", "local"))
+	e.must(e.ctrl.RevokeCard(ctx, "C-BUDI", local))
 }
 
 func TestExportGolden(t *testing.T) {
@@ -102,7 +102,7 @@ func TestExportRecomputesChain(t *testing.T) {
 		ev := controller.Event{Seq: seq, Time: tm, Type: controller.EventType(row[col["type"]]), Door: row[col["door"]],
 			Reader: row[col["reader"]], Card: row[col["card"]], Person: row[col["person"]], Visit: row[col["visit"]],
 			Decision: controller.Decision(row[col["decision"]]), Reason: controller.Reason(row[col["reason"]]),
-			Actor: row[col["actor"]], Detail: row[col["detail"]], ClockTrusted: row[col["clock_trusted"]] == "true",
+			Actor: row[col["actor"]], Via: row[col["via"]], Detail: row[col["detail"]], ClockTrusted: row[col["clock_trusted"]] == "true",
 			Prev: row[col["prev"]], Hash: row[col["hash"]]}
 		if err := v.Next(ev); err != nil {
 			t.Fatalf("row %v: %v", row, err)

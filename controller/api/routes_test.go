@@ -104,12 +104,12 @@ func TestRoutes(t *testing.T) {
 			body: `{"by":"koor"}`},
 		{name: "lockdown release", setup: func(e *env) {
 			e.seed()
-			_, err := e.ctrl.Lockdown(context.Background(), "", "koor", true)
+			_, err := e.ctrl.Lockdown(context.Background(), "", sim("koor"), true)
 			e.must(err)
 		}, method: "POST", path: "/v1/doors/release", wantStatus: 200, body: `{"door":"server-room","by":"koor"}`},
 		{name: "status in lockdown", setup: func(e *env) {
 			forced(e)
-			_, err := e.ctrl.Lockdown(context.Background(), "", "koor", true)
+			_, err := e.ctrl.Lockdown(context.Background(), "", sim("koor"), true)
 			e.must(err)
 		}, method: "GET", path: "/v1/status", wantStatus: 200},
 		{name: "person update", setup: seeded, method: "POST", path: "/v1/people/off", wantStatus: 200,
@@ -117,7 +117,7 @@ func TestRoutes(t *testing.T) {
 		{name: "person disable", setup: seeded, method: "POST", path: "/v1/people/off/disable", wantStatus: 200, body: `{}`},
 		{name: "person enable", setup: func(e *env) {
 			e.seed()
-			_, err := e.ctrl.SetDisabled(context.Background(), "off", true, "test")
+			_, err := e.ctrl.SetDisabled(context.Background(), "off", true, local)
 			e.must(err)
 		}, method: "POST", path: "/v1/people/off/enable", wantStatus: 200, body: `{}`},
 		{name: "events", setup: seeded, method: "GET", path: "/v1/events", wantStatus: 200},
@@ -235,9 +235,9 @@ func TestErrors(t *testing.T) {
 			wantStatus: 404, wantError: "no route for GET /v1/doors"},
 
 		{name: "ack without by", method: "POST", path: "/v1/alarms/A0001/ack", body: `{"note":"x"}`,
-			wantStatus: 400, wantError: `missing field "by"`},
+			wantStatus: 400, wantError: "invalid input: who acts is missing (--by)"},
 		{name: "lockdown without by", method: "POST", path: "/v1/doors/lockdown", body: `{"door":"server-room"}`,
-			wantStatus: 400, wantError: `missing field "by"`},
+			wantStatus: 400, wantError: "invalid input: who acts is missing (--by)"},
 		{name: "update nothing", setup: seeded, method: "POST", path: "/v1/people/off", body: `{}`,
 			wantStatus: 400, wantError: "nothing to change: give name, roles, org or id_doc"},
 		{name: "update empty roles", setup: seeded, method: "POST", path: "/v1/people/off", body: `{"roles":[]}`,
@@ -253,7 +253,7 @@ func TestErrors(t *testing.T) {
 		{name: "ack twice", setup: func(e *env) {
 			forced(e)
 			e.must(e.ctrl.SetContact(context.Background(), "server-room", true)) // forced again: still listed
-			_, err := e.ctrl.AckAlarm(context.Background(), "A0012", "koor", "")
+			_, err := e.ctrl.AckAlarm(context.Background(), "A0012", sim("koor"), "")
 			e.must(err)
 		}, method: "POST", path: "/v1/alarms/A0012/ack", body: `{"by":"kabid"}`,
 			wantStatus: 409, wantError: "already done: alarm A0012 was already acknowledged by koor at 2026-11-02T02:00:01Z"},
@@ -267,7 +267,7 @@ func TestErrors(t *testing.T) {
 			wantStatus: 404, wantError: `not found: unknown door "kitchen"`},
 		{name: "lockdown twice", setup: func(e *env) {
 			e.seed()
-			_, err := e.ctrl.Lockdown(context.Background(), "server-room", "koor", true)
+			_, err := e.ctrl.Lockdown(context.Background(), "server-room", sim("koor"), true)
 			e.must(err)
 		}, method: "POST", path: "/v1/doors/lockdown", body: `{"door":"server-room","by":"kabid"}`,
 			wantStatus: 409, wantError: "already done: door server-room is already in lockdown"},
@@ -279,7 +279,7 @@ func TestErrors(t *testing.T) {
 			wantStatus: 400, wantError: "invalid input: person budi: a visitor cannot become staff, nor staff a visitor; register a new person"},
 		{name: "disable twice", setup: func(e *env) {
 			e.seed()
-			_, err := e.ctrl.SetDisabled(context.Background(), "off", true, "test")
+			_, err := e.ctrl.SetDisabled(context.Background(), "off", true, local)
 			e.must(err)
 		}, method: "POST", path: "/v1/people/off/disable", body: `{}`,
 			wantStatus: 409, wantError: "already done: person off is already disabled"},
@@ -287,7 +287,7 @@ func TestErrors(t *testing.T) {
 			wantStatus: 404, wantError: `not found: unknown person "ghost"`},
 		{name: "step by a disabled person", setup: func(e *env) {
 			e.seed().visit(controller.StateSubmitted)
-			_, err := e.ctrl.SetDisabled(context.Background(), "koor", true, "test")
+			_, err := e.ctrl.SetDisabled(context.Background(), "koor", true, local)
 			e.must(err)
 		}, method: "POST", path: "/v1/visits/V0001/check", body: `{"by":"koor"}`,
 			wantStatus: 403, wantError: "role may not take this step: koor is disabled and may take no action"},
@@ -316,9 +316,9 @@ func TestErrors(t *testing.T) {
 			body: `{"by":"kabid"}`, wantStatus: 409, wantError: "wrong visit state: visit V0001 is submitted; approve (SOP step 3) needs it checked"},
 		{name: "ErrSeparation", setup: func(e *env) {
 			e.seed()
-			_, err := e.ctrl.SubmitVisit(context.Background(), controller.VisitForm{VisitorID: "budi", Purpose: "x"}, "kabid2")
+			_, err := e.ctrl.SubmitVisit(context.Background(), controller.VisitForm{VisitorID: "budi", Purpose: "x"}, sim("kabid2"))
 			e.must(err)
-			_, err = e.ctrl.Step(context.Background(), "V0001", controller.ActionCheck, "koor", "")
+			_, err = e.ctrl.Step(context.Background(), "V0001", controller.ActionCheck, sim("koor"), "")
 			e.must(err)
 		}, method: "POST", path: "/v1/visits/V0001/approve", body: `{"by":"kabid2"}`,
 			wantStatus: 409, wantError: "separation of duties: kabid2 took step 1 (submit) of visit V0001 and may not also approve it: SOP steps 1, 2 and 3 are for different people"},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pintu/pintu/controller"
 	"github.com/pintu/pintu/controller/bundle"
+	"github.com/pintu/pintu/controller/password"
 )
 
 // Sim is the simulated hardware: it feeds the controller the inputs that real
@@ -46,6 +47,14 @@ type Options struct {
 	// SiteKey signs export bundles; its public half is served at
 	// /v1/site/key. Nil answers those routes with 503.
 	SiteKey *bundle.Key
+	// SimIdentity is pintud -sim: the "by" of a request is taken as given,
+	// and every event it causes is marked unauthenticated. Otherwise the
+	// socket's peer credentials decide who acts (see Server.actor).
+	SimIdentity bool
+	// LookupUser names a uid for peer credentials; default LookupUser.
+	LookupUser func(uid uint32) (string, error)
+	// Hasher hashes passwords set through the API; nil refuses them.
+	Hasher *password.Hasher
 	// ShutdownTimeout is how long Serve waits for requests in flight to
 	// finish after its context is cancelled before it cancels them. Default
 	// 10s.
@@ -78,6 +87,9 @@ func New(ctrl *controller.Controller, opts Options) *Server {
 	}
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.LookupUser == nil {
+		opts.LookupUser = LookupUser
 	}
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
@@ -113,6 +125,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
+		ConnContext:       connContext,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)

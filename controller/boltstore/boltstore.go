@@ -177,6 +177,9 @@ func (s *Store) Commit(c controller.Change) error {
 		if err := commitRemote(b, c); err != nil {
 			return err
 		}
+		if err := commitConsole(tx, c); err != nil {
+			return err
+		}
 		return commitAlarms(b, c)
 	})
 	if err != nil {
@@ -236,6 +239,9 @@ func (s *Store) Load() (controller.Snapshot, error) {
 			return err
 		}
 		if snap.Doors, err = loadAll[controller.DoorRecord](b.doors, "door"); err != nil {
+			return err
+		}
+		if snap.Accounts, err = loadAll[controller.Account](tx.Bucket(bucketAccounts), "account"); err != nil {
 			return err
 		}
 		k, v := b.events.Cursor().Last()

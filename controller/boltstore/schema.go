@@ -22,12 +22,20 @@ var (
 	// Since schema 3.
 	bucketAlarms = []byte("alarms") // alarm ID → JSON controller.Alarm (the listed alarms)
 	bucketDoors  = []byte("doors")  // door name → JSON controller.DoorRecord (lockdown)
+	// Since the console's schema (see consoleBuckets).
+	bucketCredentials = []byte("credentials") // person ID → JSON controller.Credential
+	bucketAccounts    = []byte("accounts")    // person ID → JSON controller.Account (lockouts)
+	bucketSessions    = []byte("sessions")    // session key (hex SHA-256 of the id) → JSON controller.Session
+	bucketPrefs       = []byte("prefs")       // "lang/" + person ID → language tag
 
 	keySchema = []byte("schema_version") // 8-byte big-endian schema version
 
 	// recordBuckets are the buckets the current schema has besides meta.
 	recordBuckets = [][]byte{bucketPeople, bucketCards, bucketVisits, bucketInside, bucketEvents,
 		bucketKeys, bucketCommands, bucketOutbox, bucketAlarms, bucketDoors}
+	// consoleBuckets are the web console's: credentials and sign-in states
+	// written with the log, and sessions and preferences beside it.
+	consoleBuckets = [][]byte{bucketCredentials, bucketAccounts, bucketSessions, bucketPrefs}
 )
 
 // A migration brings a file from schema version-1 to version, inside the
@@ -61,6 +69,14 @@ var migrations = []migration{
 	}},
 	{version: 3, what: "durable alarms and door lockdown", up: func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketAlarms, bucketDoors} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	}},
+	{version: 4, what: "web console: credentials, sign-in states, sessions and preferences", up: func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketCredentials, bucketAccounts, bucketSessions, bucketPrefs} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -102,7 +118,7 @@ func migrate(tx *bolt.Tx) error {
 			return fmt.Errorf("write schema version: %w", err)
 		}
 	}
-	for _, name := range recordBuckets {
+	for _, name := range append(recordBuckets, consoleBuckets...) {
 		if tx.Bucket(name) == nil {
 			return fmt.Errorf("%w: schema version %d but bucket %s is missing: not a pintu state file, or damaged", ErrCorrupt, want, name)
 		}

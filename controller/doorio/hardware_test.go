@@ -55,10 +55,10 @@ func newRig(t *testing.T) *rig {
 		role controller.Role
 		card string
 	}{{"oki", controller.RoleOfficer, wcard(t, 1004).String()}, {"citra", controller.RoleCoordinator, "CITRA"}} {
-		if err := ctrl.AddPerson(t.Context(), controller.Person{ID: p.id, Name: p.id, Roles: []controller.Role{p.role}}, "test"); err != nil {
+		if err := ctrl.AddPerson(t.Context(), controller.Person{ID: p.id, Name: p.id, Roles: []controller.Role{p.role}}, controller.Actor{Root: true, Via: controller.ViaSocket}); err != nil {
 			t.Fatal(err)
 		}
-		if err := ctrl.AssignCard(t.Context(), p.card, p.id, "test"); err != nil {
+		if err := ctrl.AssignCard(t.Context(), p.card, p.id, controller.Actor{Root: true, Via: controller.ViaSocket}); err != nil {
 			t.Fatal(err)
 		}
 	}

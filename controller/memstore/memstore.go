@@ -31,6 +31,8 @@ type Store struct {
 	doors    map[string]controller.DoorRecord
 	outboxOn bool
 	outbox   []uint64 // seqs not yet acknowledged, ascending
+
+	console console
 }
 
 var _ controller.Store = (*Store)(nil)
@@ -73,6 +75,7 @@ func (s *Store) Load() (controller.Snapshot, error) {
 		Commands: sortedValues(s.commands, nil),
 		Alarms:   sortedValues(s.alarms, nil),
 		Doors:    sortedValues(s.doors, nil),
+		Accounts: sortedValues(s.console.accounts, nil),
 	}
 	if n := len(s.events); n > 0 {
 		snap.Last = s.events[n-1]
@@ -116,6 +119,7 @@ func (s *Store) Commit(c controller.Change) error {
 	for _, d := range c.Doors {
 		s.doors[d.Name] = d
 	}
+	s.console.commit(c)
 	return nil
 }
 
@@ -188,6 +192,16 @@ func check(c controller.Change, last uint64) error {
 	for _, d := range c.Doors {
 		if d.Name == "" {
 			return errors.New("door record without a name")
+		}
+	}
+	for _, cr := range c.Credentials {
+		if cr.Person == "" {
+			return errors.New("credential without a person id")
+		}
+	}
+	for _, a := range c.Accounts {
+		if a.Person == "" {
+			return errors.New("account without a person id")
 		}
 	}
 	return checkRemote(c)

@@ -58,3 +58,7 @@ func TestFailCommits(t *testing.T) {
 func TestOutboxConformance(t *testing.T) {
 	storetest.RunOutbox(t, func(t *testing.T) storetest.Outbox { return memstore.New().EnableOutbox() })
 }
+
+func TestConsoleConformance(t *testing.T) {
+	storetest.RunConsole(t, func(t *testing.T) storetest.ConsoleStore { return memstore.New() })
+}

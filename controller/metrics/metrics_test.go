@@ -110,8 +110,8 @@ func TestMetrics(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		must(r.ctrl.AddPerson(ctx, controller.Person{ID: "off", Name: "Joko", Roles: []controller.Role{controller.RoleOfficer}}, "local"))
-		must(r.ctrl.AssignCard(ctx, "C-OFF", "off", "local"))
+		must(r.ctrl.AddPerson(ctx, controller.Person{ID: "off", Name: "Joko", Roles: []controller.Role{controller.RoleOfficer}}, controller.Actor{Root: true, Via: controller.ViaSocket}))
+		must(r.ctrl.AssignCard(ctx, "C-OFF", "off", controller.Actor{Root: true, Via: controller.ViaSocket}))
 		// The door opened with no grant, and stands open: forced_open.
 		must(r.ctrl.SetContact(ctx, "server-room", true))
 		for _, tap := range []struct{ reader, card string }{

@@ -18,7 +18,7 @@ import (
 // columns an auditor needs to recompute the hash chain (see Neutralise).
 var CSVColumns = []string{"seq", "time", "zone", "time_utc", "type", "door", "reader", "card",
 	"person", "person_name", "visit", "visit_purpose", "decision", "reason", "actor", "actor_name",
-	"detail", "clock_trusted", "prev", "hash"}
+	"via", "detail", "clock_trusted", "prev", "hash"}
 
 // BOM is the UTF-8 byte order mark that starts the CSV, so that Excel
 // reads it as UTF-8 rather than the machine's code page.
@@ -103,9 +103,10 @@ func (c *CSVWriter) Write(e controller.Event) error {
 	r[10], r[11] = e.Visit, c.purposes[e.Visit]
 	r[12], r[13] = string(e.Decision), string(e.Reason)
 	r[14], r[15] = e.Actor, c.names[e.Actor]
-	r[16] = e.Detail
-	r[17] = strconv.FormatBool(e.ClockTrusted)
-	r[18], r[19] = e.Prev, e.Hash
+	r[16] = e.Via
+	r[17] = e.Detail
+	r[18] = strconv.FormatBool(e.ClockTrusted)
+	r[19], r[20] = e.Prev, e.Hash
 	for i := range r {
 		r[i] = Neutralise(r[i])
 	}

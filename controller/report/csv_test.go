@@ -52,7 +52,7 @@ func siteCSV(t *testing.T, s *site, delim rune) []byte {
 
 func TestCSV(t *testing.T) {
 	s := newSite(t)
-	s.must(s.ctrl.AddPerson(context.Background(), controller.Person{ID: "formula", Name: "@SUM(1+1)*cmd", Roles: []controller.Role{controller.RoleOfficer}}, "local"))
+	s.must(s.ctrl.AddPerson(context.Background(), controller.Person{ID: "formula", Name: "@SUM(1+1)*cmd", Roles: []controller.Role{controller.RoleOfficer}}, root))
 	s.day()
 	for _, delim := range []rune{',', ';'} {
 		t.Run(string(delim), func(t *testing.T) {
@@ -139,7 +139,7 @@ func TestCSVRecomputesChain(t *testing.T) {
 		e := controller.Event{Seq: seq, Time: tm, Type: controller.EventType(row[col["type"]]), Door: row[col["door"]],
 			Reader: row[col["reader"]], Card: row[col["card"]], Person: row[col["person"]], Visit: row[col["visit"]],
 			Decision: controller.Decision(row[col["decision"]]), Reason: controller.Reason(row[col["reason"]]),
-			Actor: row[col["actor"]], Detail: row[col["detail"]], ClockTrusted: row[col["clock_trusted"]] == "true",
+			Actor: row[col["actor"]], Via: row[col["via"]], Detail: row[col["detail"]], ClockTrusted: row[col["clock_trusted"]] == "true",
 			Prev: row[col["prev"]], Hash: row[col["hash"]]}
 		if err := v.Next(e); err != nil {
 			t.Fatalf("row %v: %v", row, err)

@@ -126,8 +126,8 @@ func TestDossierWithoutEvents(t *testing.T) {
 func TestVisitEventsAfterClockSetBack(t *testing.T) {
 	s := newSite(t)
 	s.clock.add(5 * time.Hour)
-	s.must(s.ctrl.AssignCard(context.Background(), "C-late", "adi", "local")) // an event at 14:00
-	s.clock.add(-4 * time.Hour)                                               // the clock is set back to 10:00
+	s.must(s.ctrl.AssignCard(context.Background(), "C-late", "adi", root)) // an event at 14:00
+	s.clock.add(-4 * time.Hour)                                            // the clock is set back to 10:00
 	id := s.submit("vina", "after the clock was set back")
 	evs, err := report.VisitEvents(context.Background(), s.store, s.visit(id))
 	s.must(err)

@@ -1,0 +1,236 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/pintu/pintu/controller"
+)
+
+// This file is people and cards. Who may change whom is the controller's
+// rule (visitors by admin staff, the coordinator and the head; staff by the
+// head); the forms offer what the person's roles allow.
+
+// maxPeopleRows bounds the people list; a search narrows it.
+const maxPeopleRows = 100
+
+type personRow struct {
+	P     controller.Person
+	Roles string
+	Cards string
+}
+
+// personForm is the registration form, kept to show again when refused.
+type personForm struct {
+	ID, Name, Org, IDDoc, Card string
+	Roles                      []controller.Role
+}
+
+func (f personForm) has(r controller.Role) bool { return slices.Contains(f.Roles, r) }
+
+func (s *Server) people(q *rq) error {
+	if !q.has(managers...) {
+		return errNotYours
+	}
+	q.done()
+	return s.renderPeople(q, personForm{})
+}
+
+func (s *Server) renderPeople(q *rq, add personForm) error {
+	ctx := q.r.Context()
+	ps, err := s.ctrl.People(ctx)
+	if err != nil {
+		return err
+	}
+	cards, err := s.ctrl.Cards(ctx)
+	if err != nil {
+		return err
+	}
+	active := map[string][]string{}
+	for _, c := range cards {
+		if !c.Revoked {
+			active[c.PersonID] = append(active[c.PersonID], c.ID)
+		}
+	}
+	search := strings.ToLower(strings.TrimSpace(q.r.URL.Query().Get("q")))
+	var rows []personRow
+	more := false
+	for _, p := range ps {
+		if search != "" && !strings.Contains(strings.ToLower(p.ID), search) && !strings.Contains(strings.ToLower(p.Name), search) {
+			continue
+		}
+		if len(rows) == maxPeopleRows {
+			more = true
+			break
+		}
+		rows = append(rows, personRow{P: p, Roles: s.roleNames(q, p.Roles), Cards: dash(strings.Join(active[p.ID], ", "))})
+	}
+	s.render(q, peoplePage(q, q.r.URL.Query().Get("q"), rows, more, add))
+	return nil
+}
+
+func (s *Server) addPerson(q *rq) error {
+	if err := q.form(); err != nil {
+		return err
+	}
+	f := personForm{ID: q.field("id"), Name: q.field("name"), Org: q.field("org"), IDDoc: q.field("id_doc"), Card: q.field("card")}
+	roles, err := formRoles(q)
+	if err != nil {
+		return err
+	}
+	f.Roles = roles
+	again := func(err error) error {
+		q.err = err
+		q.w.WriteHeader(statusOf(err))
+		return s.renderPeople(q, f)
+	}
+	p := controller.Person{ID: f.ID, Name: f.Name, Roles: roles, Org: f.Org, IDDoc: f.IDDoc}
+	if err := s.ctrl.AddPerson(q.r.Context(), p, q.actor()); err != nil {
+		return again(err)
+	}
+	if f.Card != "" {
+		if err := s.ctrl.AssignCard(q.r.Context(), f.Card, f.ID, q.actor()); err != nil {
+			q.err = fmt.Errorf("%s was registered, but the card was not assigned: %w", f.ID, err)
+			q.w.WriteHeader(statusOf(err))
+			return s.renderPerson(q, f.ID)
+		}
+	}
+	return q.redirect("/people/"+url.PathEscape(f.ID), "added")
+}
+
+// formRoles reads the role checkboxes.
+func formRoles(q *rq) ([]controller.Role, error) {
+	var roles []controller.Role
+	for _, r := range q.r.PostForm["role"] {
+		role, err := controller.ParseRole(r)
+		if err != nil {
+			return nil, err
+		}
+		roles = append(roles, role)
+	}
+	return roles, nil
+}
+
+type personView struct {
+	P           controller.Person
+	Roles       string
+	Cards       []controller.Card
+	HasPassword bool
+}
+
+func (s *Server) person(q *rq) error {
+	if !q.has(managers...) {
+		return errNotYours
+	}
+	q.done()
+	return s.renderPerson(q, q.r.PathValue("id"))
+}
+
+func (s *Server) renderPerson(q *rq, id string) error {
+	ctx := q.r.Context()
+	p, err := s.ctrl.Person(ctx, id)
+	if err != nil {
+		return err
+	}
+	cards, err := s.ctrl.Cards(ctx)
+	if err != nil {
+		return err
+	}
+	acct, err := s.ctrl.Account(ctx, id)
+	if err != nil {
+		return err
+	}
+	v := personView{P: p, Roles: s.roleNames(q, p.Roles), HasPassword: acct.HasPassword()}
+	for _, c := range cards {
+		if c.PersonID == id {
+			v.Cards = append(v.Cards, c)
+		}
+	}
+	s.render(q, personPage(q, v))
+	return nil
+}
+
+func (s *Server) updatePerson(q *rq) error {
+	if err := q.form(); err != nil {
+		return err
+	}
+	id := q.r.PathValue("id")
+	old, err := s.ctrl.Person(q.r.Context(), id)
+	if err != nil {
+		return err
+	}
+	name, org, idDoc := q.field("name"), q.field("org"), q.field("id_doc")
+	var u controller.PersonUpdate
+	if name != old.Name {
+		u.Name = &name
+	}
+	if org != old.Org {
+		u.Org = &org
+	}
+	if idDoc != old.IDDoc {
+		u.IDDoc = &idDoc
+	}
+	if _, ok := q.r.PostForm["role"]; ok {
+		roles, err := formRoles(q)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(slices.Sorted(slices.Values(roles)), old.Roles) {
+			u.Roles = roles
+		}
+	}
+	if u.Name == nil && u.Org == nil && u.IDDoc == nil && u.Roles == nil {
+		return q.redirect("/people/"+url.PathEscape(id), "")
+	}
+	if _, err := s.ctrl.UpdatePerson(q.r.Context(), id, u, q.actor()); err != nil {
+		q.err = err
+		q.w.WriteHeader(statusOf(err))
+		return s.renderPerson(q, id)
+	}
+	return q.redirect("/people/"+url.PathEscape(id), "updated")
+}
+
+func (s *Server) setDisabled(off bool) func(q *rq) error {
+	return func(q *rq) error {
+		if err := q.form(); err != nil {
+			return err
+		}
+		id := q.r.PathValue("id")
+		if _, err := s.ctrl.SetDisabled(q.r.Context(), id, off, q.actor()); err != nil {
+			return err
+		}
+		if off {
+			return q.redirect("/people/"+url.PathEscape(id), "disabled")
+		}
+		return q.redirect("/people/"+url.PathEscape(id), "enabled")
+	}
+}
+
+func (s *Server) assignCard(q *rq) error {
+	if err := q.form(); err != nil {
+		return err
+	}
+	person := q.field("person")
+	if err := s.ctrl.AssignCard(q.r.Context(), q.field("card"), person, q.actor()); err != nil {
+		if errors.Is(err, controller.ErrNotFound) {
+			return err
+		}
+		q.err = err
+		q.w.WriteHeader(statusOf(err))
+		return s.renderPerson(q, person)
+	}
+	return q.redirect("/people/"+url.PathEscape(person), "assigned")
+}
+
+func (s *Server) revokeCard(q *rq) error {
+	if err := q.form(); err != nil {
+		return err
+	}
+	if err := s.ctrl.RevokeCard(q.r.Context(), q.field("card"), q.actor()); err != nil {
+		return err
+	}
+	return q.redirect("/people/"+url.PathEscape(q.field("person")), "revoked")
+}
