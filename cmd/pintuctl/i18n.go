@@ -128,6 +128,19 @@ var indonesian = map[string]string{
 	"granted": "diizinkan",
 	"denied":  "ditolak",
 	"pending": "menunggu",
+
+	// status: the MQTT link
+	"mqtt_down":                           "koneksi MQTT terputus",
+	"connected":                           "terhubung",
+	"connecting":                          "sedang menghubungkan",
+	"down":                                "terputus",
+	"since":                               "sejak",
+	"failed attempts":                     "percobaan gagal",
+	"last error":                          "kesalahan terakhir",
+	"unknown":                             "tidak diketahui",
+	"alarm mqtt_down raised":              "alarm mqtt_down aktif",
+	"audit events waiting for the broker": "peristiwa audit menunggu dikirim ke broker",
+	"commands dropped unchecked (over the limit)": "perintah dibuang tanpa diperiksa (melebihi batas)",
 }
 
 // sopSteps are the SOP's eight steps (Akses Masuk Ruangan Server), in

@@ -165,23 +165,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := api.New(ctrl, api.Options{Sim: bench, Location: cfg.Location, Logger: log, SiteKey: key})
-	ln, err := srv.Listen(cfg.API.Socket)
+	link, err := newMQTT(cfg.MQTT, ctrl, store, log)
 	if err != nil {
 		return err
 	}
-
-	runMQTT, err := newMQTT(cfg.MQTT, ctrl, store, log)
+	srv := api.New(ctrl, api.Options{Sim: bench, Location: cfg.Location, Logger: log, SiteKey: key, MQTT: mqttStatus(link)})
+	ln, err := srv.Listen(cfg.API.Socket)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ctrl.Run(gctx) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
-	if runMQTT != nil {
-		g.Go(func() error { return runMQTT(gctx) })
+	if link != nil {
+		g.Go(func() error { return link.Run(gctx) })
 	}
 	g.Go(func() error { return hw.run(gctx, ctrl) })
 	if f.demo {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,16 +14,17 @@ import (
 )
 
 // newMQTT builds the MQTT link of the config's mqtt section, reading the
-// password, TLS and lock code files it names, and returns its Run; nil when
-// there is no mqtt section. run starts it beside the controller; the door
-// works the same whether it connects or not.
-func newMQTT(m *config.MQTT, ctrl *controller.Controller, outbox mqttlink.Outbox, log *slog.Logger) (func(context.Context) error, error) {
+// password, TLS and lock code files it names; nil when there is no mqtt
+// section. run starts it beside the controller; the door works the same
+// whether it connects or not.
+func newMQTT(m *config.MQTT, ctrl *controller.Controller, outbox mqttlink.Outbox, log *slog.Logger) (*mqttlink.Link, error) {
 	if m == nil {
 		return nil, nil
 	}
 	lc := mqttlink.Config{
 		Broker: m.Broker, ClientID: m.ClientID, Username: m.Username, KeepAlive: m.KeepAlive,
-		Prefix: m.TopicPrefix, CleanSession: m.CleanSession, Logger: log,
+		Prefix: m.TopicPrefix, CleanSession: m.CleanSession, DownAfter: m.DownAfter, Logger: log,
+		Conditions: linkConditions(ctrl, log),
 		HomeAssistant: mqttlink.HomeAssistant{
 			Enabled: m.HomeAssistant.Enabled, DiscoveryPrefix: m.HomeAssistant.DiscoveryPrefix,
 			LockEntity: m.HomeAssistant.Enabled && m.HomeAssistant.LockEntity.Enabled,
@@ -51,11 +51,27 @@ func newMQTT(m *config.MQTT, ctrl *controller.Controller, outbox mqttlink.Outbox
 		}
 		lc.HomeAssistant.Codes = codes
 	}
-	link, err := mqttlink.New(lc, ctrl, outbox)
-	if err != nil {
-		return nil, err
+	return mqttlink.New(lc, ctrl, outbox)
+}
+
+// linkConditions is where the link reports its own faults: the mqtt_down
+// alarm and the command payloads it dropped over their topic's limit. The
+// controller records them when it implements mqttlink.Conditions; until
+// then the link's log lines are their only record, and pintud says so.
+func linkConditions(ctrl *controller.Controller, log *slog.Logger) mqttlink.Conditions {
+	if c, ok := any(ctrl).(mqttlink.Conditions); ok {
+		return c
 	}
-	return link.Run, nil
+	log.Warn("mqtt: this controller keeps no mqtt_down alarm or dropped-command events; they are logged only")
+	return nil
+}
+
+// mqttStatus is the link's state for the API's status; nil without a link.
+func mqttStatus(link *mqttlink.Link) func() any {
+	if link == nil {
+		return nil
+	}
+	return func() any { return link.State() }
 }
 
 // readCodes reads lines "person-id code"; blank lines and # comments are

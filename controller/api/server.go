@@ -49,6 +49,9 @@ type Options struct {
 	// finish after its context is cancelled before it cancels them. Default
 	// 10s.
 	ShutdownTimeout time.Duration
+	// MQTT reports the MQTT link's state, which GET /v1/status shows under
+	// "mqtt"; nil when pintud has no broker.
+	MQTT func() any
 }
 
 // DefaultMaxBody is the default limit on request bodies.
