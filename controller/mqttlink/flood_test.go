@@ -243,3 +243,46 @@ func takeOver(t *testing.T, b *mosquittotest.Broker, id string) {
 	}
 	c.Disconnect(100)
 }
+
+// TestHomeAssistantLockFlood: guessing lock entity codes on the door's topic
+// and on invented doors' topics audits 3 attempts a minute on each limit, and
+// counts the rest.
+func TestHomeAssistantLockFlood(t *testing.T) {
+	b := startBroker(t)
+	e := newEnv(t, b)
+	cond := &conditions{}
+	e.cfg.Conditions = cond
+	e.cfg.HomeAssistant = HomeAssistant{Enabled: true, LockEntity: true, Codes: map[string]string{"4711": "citra"}}
+	e.start().ready()
+	ha := connect(t, b, "ha")
+	before := e.commandEvents()
+	const n = 100
+	for i := range n {
+		topic := prefix + "/" + door + "/ha/lock/set"
+		if i%2 == 1 {
+			topic = fmt.Sprintf("%s/door-%d/ha/lock/set", prefix, i)
+		}
+		ha.publish(topic, false, fmt.Appendf(nil, `{"action":"OPEN","code":"%04d"}`, i))
+	}
+	// Each attempt is audited, dropped over its limit, or (the queue to
+	// the controller being full) dropped before that.
+	eventually(t, "every attempt audited or dropped", func() bool {
+		return e.commandEvents()-before+int(e.link.drops.total.Load()+e.link.Dropped()) >= n
+	})
+	e.stopLink()
+	if written := e.commandEvents() - before; written > 2*(haBurst+1) {
+		t.Errorf("%d guesses wrote %d events, want at most %d", n, written, 2*(haBurst+1))
+	}
+	_, reports := cond.reports()
+	got := map[string]int{}
+	for _, r := range reports {
+		got[r.topic] += r.n
+	}
+	if got[prefix+"/"+door+"/ha/lock/set"] == 0 || got[prefix+"/+/ha/lock/set"] == 0 || len(got) != 2 ||
+		got[prefix+"/"+door+"/ha/lock/set"]+got[prefix+"/+/ha/lock/set"] != int(e.link.drops.total.Load()) {
+		t.Errorf("reports = %v, want all %d drops under the door's and the shared limit", reports, e.link.drops.total.Load())
+	}
+	if unlocked, _ := e.act.state(); unlocked {
+		t.Error("strike released by a guess")
+	}
+}

@@ -165,8 +165,8 @@ func (l *Link) haLock(ctx context.Context, door string, in inbound) {
 	if l.haBucket == nil {
 		l.haBucket = remote.NewTokenBucket(haBurst, haPer)
 	}
-	if !l.haBucket.Allow(door, in.at) {
-		l.drops.add(in.topic)
+	if limit := l.limitTopic(in.topic, "ha/lock/set"); !l.haBucket.Allow(limit, in.at) {
+		l.drops.add(limit)
 		return
 	}
 	var cmd haLockCommand

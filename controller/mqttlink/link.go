@@ -494,7 +494,7 @@ func (l *Link) enqueue(q chan inbound, in inbound, command bool) {
 		l.log.Warn("mqtt queue full; message dropped", "topic", in.topic, "unlogged_repeats", repeats)
 	}
 	if command {
-		l.drops.total.Add(1)
+		l.drops.add(l.limitTopic(in.topic, "cmd"))
 		l.answer(in, "busy", "pintud is busy; send a new command")
 	}
 }
@@ -513,6 +513,17 @@ func (l *Link) answer(in inbound, reason, detail string) {
 	}
 }
 
+// limitTopic is the topic whose limit a message on topic P/<door>/<leaf>
+// counts against: its own when the door is one of ours, P/+/<leaf> for all
+// others. There are as many limits as doors, and one more, whatever topics
+// a sender invents.
+func (l *Link) limitTopic(topic, leaf string) string {
+	if door := l.t.doorOf(topic, leaf); slices.Contains(l.doors, door) {
+		return topic
+	}
+	return l.t.door("+", leaf)
+}
+
 // commandHandler takes command payloads, at most CommandBurst per
 // CommandPer per topic, before anything about them is checked: every
 // payload the controller sees costs an audit event and its fsync. The rest
@@ -521,10 +532,7 @@ func (l *Link) answer(in inbound, reason, detail string) {
 func (l *Link) commandHandler() mqtt.MessageHandler {
 	return func(_ mqtt.Client, m mqtt.Message) {
 		in := inbound{topic: m.Topic(), retained: m.Retained(), at: time.Now()}
-		limit := in.topic
-		if door := l.t.doorOf(in.topic, "cmd"); !slices.Contains(l.doors, door) {
-			limit = l.t.door("+", "cmd")
-		}
+		limit := l.limitTopic(in.topic, "cmd")
 		if !l.cmdBucket.Allow(limit, in.at) {
 			l.drops.add(limit)
 			in.payload = m.Payload() // read only, before the callback returns
