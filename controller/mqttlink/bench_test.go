@@ -38,9 +38,23 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // controller's clock moves one token's worth of the key's bucket
 // (remote.DefaultPer/remote.DefaultBurst) per command, so one key never
 // runs dry. Commands are signed on that clock.
+//
+// "fsync" is pintud as it runs; "nosync" skips the disk's sync, to show
+// what the link, the broker and the controller cost without it.
 func BenchmarkRemoteUnlock(b *testing.B) {
+	for _, sync := range []bool{true, false} {
+		name := "fsync"
+		if !sync {
+			name = "nosync"
+		}
+		b.Run(name, func(b *testing.B) { benchRemoteUnlock(b, !sync) })
+	}
+}
+
+func benchRemoteUnlock(b *testing.B, noSync bool) {
 	br := startBroker(b)
 	e := newEnv(b, br)
+	e.noSync = noSync
 	e.cfg.Logger = nil
 	e.cfg.CommandBurst, e.cfg.CommandPer = 1<<30, time.Second
 	e.startCtrl()

@@ -129,6 +129,7 @@ type env struct {
 	path   string
 	offset atomic.Int64 // added to the controller's clock
 	cfg    Config
+	noSync bool // bbolt skips fsync (benchmarks only)
 
 	store *boltstore.Store
 	ctrl  *controller.Controller
@@ -179,7 +180,7 @@ func newEnv(t testing.TB, b *mosquittotest.Broker) *env {
 // startCtrl opens the store and runs the controller.
 func (e *env) startCtrl() {
 	e.t.Helper()
-	s, err := boltstore.Open(e.path, &boltstore.Options{Outbox: true})
+	s, err := boltstore.Open(e.path, &boltstore.Options{Outbox: true, NoSync: e.noSync})
 	if err != nil {
 		e.t.Fatal(err)
 	}
