@@ -461,25 +461,27 @@ func (l *Link) setup(ctx context.Context, c *connection) {
 func (l *Link) subscriptions() map[string]mqtt.MessageHandler {
 	subs := map[string]mqtt.MessageHandler{
 		l.t.door("+", "cmd"):         l.commandHandler(),
-		l.t.bridge("request/events"): l.handler(l.requests, false),
+		l.t.bridge("request/events"): l.handler(l.requests),
 	}
 	if l.cfg.HomeAssistant.Enabled {
-		subs[l.cfg.HomeAssistant.statusTopic()] = l.handler(l.requests, false)
+		subs[l.cfg.HomeAssistant.statusTopic()] = l.handler(l.requests)
 		if l.cfg.HomeAssistant.LockEntity {
-			subs[l.t.door("+", "ha/lock/set")] = l.handler(l.requests, false)
+			subs[l.t.door("+", "ha/lock/set")] = l.handler(l.requests)
 		}
 	}
 	return subs
 }
 
-// handler returns a paho callback that copies the message onto q without
-// blocking. A command that does not fit is answered busy.
-func (l *Link) handler(q chan inbound, command bool) mqtt.MessageHandler {
+// handler returns a paho callback that copies a request onto q without
+// blocking.
+func (l *Link) handler(q chan inbound) mqtt.MessageHandler {
 	return func(_ mqtt.Client, m mqtt.Message) {
-		l.enqueue(q, inbound{topic: m.Topic(), payload: append([]byte(nil), m.Payload()...), retained: m.Retained(), at: time.Now()}, command)
+		l.enqueue(q, inbound{topic: m.Topic(), payload: append([]byte(nil), m.Payload()...), retained: m.Retained(), at: time.Now()}, false)
 	}
 }
 
+// enqueue puts in on q without blocking. A command that does not fit is
+// answered busy and counted with the topic's drops.
 func (l *Link) enqueue(q chan inbound, in inbound, command bool) {
 	select {
 	case q <- in:
