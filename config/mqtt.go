@@ -23,7 +23,10 @@ type MQTT struct {
 	// TopicPrefix is empty for the default pintu/<site slug>.
 	TopicPrefix string
 	// CleanSession starts a fresh broker session on every connect.
-	CleanSession  bool
+	CleanSession bool
+	// DownAfter is how long pintud may be without a broker connection
+	// before it raises the mqtt_down alarm.
+	DownAfter     time.Duration
 	HomeAssistant HomeAssistant
 }
 
@@ -46,6 +49,7 @@ type LockEntity struct {
 const (
 	DefaultKeepAlive       = 30 * time.Second
 	DefaultDiscoveryPrefix = "homeassistant"
+	DefaultDownAfter       = 5 * time.Minute
 )
 
 // mqtt reads the optional mqtt section; nil when it is absent.
@@ -91,6 +95,7 @@ func (d *decoder) mqtt(f field) *MQTT {
 		d.addf(pf.line, pf.path, "%s is not a topic prefix (no leading or trailing /, no spaces, + or #)", quote(p))
 	}
 	m.CleanSession = d.boolean(o.get("clean_session"), false)
+	m.DownAfter = d.duration(o.get("down_after"), DefaultDownAfter)
 
 	ho := d.object(o.get("home_assistant"))
 	m.HomeAssistant.Enabled = d.boolean(ho.get("enabled"), false)
@@ -113,4 +118,4 @@ func (d *decoder) mqtt(f field) *MQTT {
 }
 
 var mqttKeys = []string{"broker", "client_id", "username", "password_file", "ca_file", "cert_file", "key_file",
-	"keepalive", "topic_prefix", "clean_session", "home_assistant"}
+	"keepalive", "topic_prefix", "clean_session", "down_after", "home_assistant"}

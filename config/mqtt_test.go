@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -15,10 +16,14 @@ func TestMQTT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &MQTT{Broker: "tcp://127.0.0.1:1883", KeepAlive: DefaultKeepAlive,
+	want := &MQTT{Broker: "tcp://127.0.0.1:1883", KeepAlive: DefaultKeepAlive, DownAfter: DefaultDownAfter,
 		HomeAssistant: HomeAssistant{Enabled: true, DiscoveryPrefix: DefaultDiscoveryPrefix}}
 	if diff := cmp.Diff(want, f.MQTT); diff != "" {
 		t.Errorf("MQTT mismatch (-want +got):\n%s", diff)
+	}
+	f, err = Parse("pintud.yaml", []byte(minimal+"mqtt:\n  broker: tcp://127.0.0.1:1883\n  down_after: 90s\n"))
+	if err != nil || f.MQTT.DownAfter != 90*time.Second {
+		t.Errorf("down_after: 90s = %+v, %v; want 1m30s", f.MQTT, err)
 	}
 	if f, err := Parse("pintud.yaml", []byte(minimal)); err != nil || f.MQTT != nil {
 		t.Errorf("Parse without mqtt = %+v, %v; want nil MQTT", f.MQTT, err)
@@ -37,6 +42,8 @@ func TestMQTTErrors(t *testing.T) {
 		{"mqtt:\n  broker: tcp://x:1\n  topic_prefix: a/#\n", "mqtt.topic_prefix: \"a/#\" is not a topic prefix"},
 		{"mqtt:\n  broker: tcp://x:1\n  home_assistant:\n    lock_entity: {enabled: true}\n", "mqtt.home_assistant.lock_entity.codes_file: missing"},
 		{"mqtt:\n  broker: tcp://x:1\n  colour: blue\n", "mqtt.colour: unknown key"},
+		{"mqtt:\n  broker: tcp://x:1\n  down_after: 0s\n", "mqtt.down_after: \"0s\" must be positive"},
+		{"mqtt:\n  broker: tcp://x:1\n  down_after: soon\n", "mqtt.down_after: \"soon\" is not a duration"},
 	}
 	for _, tt := range tests {
 		_, err := Parse("pintud.yaml", []byte(minimal+tt.in))

@@ -21,6 +21,7 @@ const (
 	AlarmClockUnsynced     AlarmKind = "clock_unsynced"
 	AlarmTamper            AlarmKind = "tamper"
 	AlarmStorageFailure    AlarmKind = "storage_failure"
+	AlarmMQTTDown          AlarmKind = "mqtt_down"
 )
 
 // alarmKinds says, for each alarm, whether a person must acknowledge it
@@ -33,6 +34,7 @@ var alarmKinds = map[AlarmKind]struct{ needsAck bool }{
 	AlarmStorageFailure:    {needsAck: true},
 	AlarmHeldOpen:          {}, // the door closing ends it
 	AlarmClockUnsynced:     {}, // the clock syncing ends it; every event records the clock's trust
+	AlarmMQTTDown:          {}, // a warning: the door works without a broker; reconnecting ends it
 }
 
 // AlarmKinds lists every alarm kind, ordered by name.

@@ -267,9 +267,7 @@ func (st *step) recordRemote(cmd remote.Command, res *RemoteResult, via string) 
 		fmt.Fprintf(&b, "; %s", res.Detail)
 	}
 	detail := b.String()
-	if len(detail) > maxDetail {
-		detail = strings.ToValidUTF8(detail[:maxDetail], "") + "..."
-	}
+	detail = clipDetail(detail)
 	dec := Granted
 	if !res.Accepted {
 		dec = Denied

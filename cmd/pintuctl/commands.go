@@ -405,6 +405,7 @@ func (c *cli) status(ctx context.Context, _ []string) error {
 				tw.row(who(names, o.Person), dash(o.Visit), escort, o.Door, c.when(o.Since))
 			}
 		}
+		c.printMQTT(tw, raw)
 		return tw.Flush()
 	})
 }

@@ -225,18 +225,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	link, err := newMQTT(cfg.MQTT, ctrl, store, log)
+	if err != nil {
+		return err
+	}
 	hasher := password.New(password.DefaultParams, 2)
-	srv := api.New(ctrl, api.Options{Sim: bench, SimIdentity: f.sim, Location: cfg.Location, Logger: log, SiteKey: key, Backup: store, Hasher: hasher})
+	srv := api.New(ctrl, api.Options{Sim: bench, SimIdentity: f.sim, Location: cfg.Location, Logger: log,
+		SiteKey: key, Backup: store, Hasher: hasher, MQTT: mqttStatus(link)})
 	ln, err := srv.Listen(cfg.API.Socket)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
 
-	link, err := newMQTT(cfg.MQTT, ctrl, store, log)
-	if err != nil {
-		return err
-	}
 	var backups *scheduledBackups
 	if b := cfg.Backup; b != nil {
 		backups = &scheduledBackups{store: store, dir: b.Dir, every: b.Every, keep: b.Keep, now: time.Now, log: log}

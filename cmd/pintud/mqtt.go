@@ -23,7 +23,8 @@ func newMQTT(m *config.MQTT, ctrl *controller.Controller, outbox mqttlink.Outbox
 	}
 	lc := mqttlink.Config{
 		Broker: m.Broker, ClientID: m.ClientID, Username: m.Username, KeepAlive: m.KeepAlive,
-		Prefix: m.TopicPrefix, CleanSession: m.CleanSession, Logger: log,
+		Prefix: m.TopicPrefix, CleanSession: m.CleanSession, DownAfter: m.DownAfter, Logger: log,
+		Conditions: ctrl,
 		HomeAssistant: mqttlink.HomeAssistant{
 			Enabled: m.HomeAssistant.Enabled, DiscoveryPrefix: m.HomeAssistant.DiscoveryPrefix,
 			LockEntity: m.HomeAssistant.Enabled && m.HomeAssistant.LockEntity.Enabled,
@@ -51,6 +52,18 @@ func newMQTT(m *config.MQTT, ctrl *controller.Controller, outbox mqttlink.Outbox
 		lc.HomeAssistant.Codes = codes
 	}
 	return mqttlink.New(lc, ctrl, outbox)
+}
+
+// The controller keeps the link's own faults: the mqtt_down alarm and the
+// command payloads dropped over their topic's limit.
+var _ mqttlink.Conditions = (*controller.Controller)(nil)
+
+// mqttStatus is the link's state for the API's status; nil without a link.
+func mqttStatus(link *mqttlink.Link) func() any {
+	if link == nil {
+		return nil
+	}
+	return func() any { return link.State() }
 }
 
 // readCodes reads lines "person-id code"; blank lines and # comments are

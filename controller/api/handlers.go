@@ -115,7 +115,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, utcStatus(st))
+	writeJSON(w, http.StatusOK, s.withMQTT(utcStatus(st)))
 	return nil
 }
 

@@ -26,6 +26,13 @@ type peerKey struct{}
 // in its context. A connection whose credentials cannot be read gets none,
 // and its requests act as nobody.
 func connContext(ctx context.Context, c net.Conn) context.Context {
+	for {
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = w.NetConn() // the connection limit's wrapper
+	}
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		return ctx

@@ -62,6 +62,20 @@ type Options struct {
 	// Backup copies the state file for GET /v1/backup. Nil answers it with
 	// 503.
 	Backup Backuper
+	// ReadHeaderTimeout bounds the wait for a request's headers, counted
+	// from the connection or from the first byte of a request that follows
+	// another; BodyTimeout the wait for its body after them. A client that
+	// is slower is disconnected (with 408 for the body). IdleTimeout closes
+	// a connection that waits that long for its next request. Defaults
+	// DefaultReadHeaderTimeout, DefaultBodyTimeout, DefaultIdleTimeout.
+	ReadHeaderTimeout, BodyTimeout, IdleTimeout time.Duration
+	// MaxConns is the most connections served at once; default
+	// DefaultMaxConns. Beyond it the longest idle connection is closed, or
+	// the new one waits until the timeouts end one.
+	MaxConns int
+	// MQTT reports the MQTT link's state, which GET /v1/status shows under
+	// "mqtt"; nil when pintud has no broker.
+	MQTT func() any
 }
 
 // DefaultMaxBody is the default limit on request bodies.
@@ -94,6 +108,17 @@ func New(ctrl *controller.Controller, opts Options) *Server {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&opts.ReadHeaderTimeout, DefaultReadHeaderTimeout}, {&opts.BodyTimeout, DefaultBodyTimeout}, {&opts.IdleTimeout, DefaultIdleTimeout}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
 	s := &Server{ctrl: ctrl, opts: opts, log: opts.Logger, maxBody: opts.MaxBody, evlog: opts.Log}
 	if s.evlog == nil {
 		s.evlog = ctrl.Log()
@@ -110,7 +135,10 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // Serve answers requests on ln until ctx is cancelled, then stops accepting,
 // waits for the requests in flight (cancelling them after the shutdown
 // timeout), closes ln and returns nil. It returns an error only if ln fails.
+// It serves at most Options.MaxConns connections at once, and disconnects
+// clients slower than its timeouts.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	lim := newLimitListener(ln, s.opts.MaxConns, s.log)
 	// Requests get a context of their own so that cancelling ctx stops new
 	// work without cutting short the requests already running.
 	reqCtx, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
@@ -121,15 +149,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			inflight.Add(1)
 			defer inflight.Done()
-			h.ServeHTTP(w, r)
+			if s.readBody(w, r) {
+				h.ServeHTTP(w, r)
+			}
 		}),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		ConnState:         lim.connState,
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 		ConnContext:       connContext,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(lim) }()
 
 	select {
 	case err := <-errc:

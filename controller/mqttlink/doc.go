@@ -36,10 +36,38 @@
 // bounded queue drained by goroutines of the link. When a queue is full the
 // message is dropped and counted; a dropped command is answered "busy".
 //
+// # Commands and their limit
+//
+// Every command payload the controller sees becomes an audit event, signed
+// or not, so the link takes at most Config.CommandBurst payloads per
+// Config.CommandPer from each command topic (default 5 a minute) before
+// anything about them is checked; topics of doors that do not exist here
+// share one limit. The rest are dropped unchecked, answered rate_limited when
+// they parse as a command, counted, and recorded as one event per topic a
+// minute through [Conditions]. A flood on one door's topic therefore also
+// crowds out that door's coordinator until the flood stops; other doors'
+// topics are not affected. The Home Assistant lock entity has a limit of its
+// own (3 a minute per door) with the same treatment.
+//
+// A retained command is never executed; it is audited the first time the
+// broker hands it over and ignored (with a debug line) on every later
+// subscribe, by topic and command id, until it is cleared on the broker
+// (mosquitto_pub -r -n -t TOPIC).
+//
+// # Connection state
+//
+// [Link.State] says whether the link is connected, connecting or down,
+// since when, why its last attempt failed, and how many events wait in the
+// outbox. Each failed attempt is logged with its cause: the first, each
+// change of cause, and once a minute while it repeats. After
+// Config.DownAfter (default 5 minutes) without a connection the link raises
+// mqtt_down through [Conditions], and clears it when it connects again.
+//
 // # Caveats
 //
-// Every command payload, even an unauthenticated one, becomes an audit event;
-// the broker's ACL is what keeps strangers from writing to P/+/cmd. A door
-// cannot be called "bridge". The MQTT topic is not signed: the controller
-// refuses a command whose door differs from its topic's.
+// The broker's ACL is what keeps strangers from writing to P/+/cmd at all.
+// A door cannot be called "bridge". The MQTT topic is not signed: the
+// controller refuses a command whose door differs from its topic's. A link
+// that connects and loses its connection again within DownAfter, over and
+// over, never raises mqtt_down; its log shows the losses.
 package mqttlink

@@ -68,7 +68,8 @@ func pub(k ed25519.PrivateKey) []byte { return k.Public().(ed25519.PublicKey) }
 
 // relay is the door's strike. It notes, at every write, the newest event
 // in the store, so a test can check the event that explains a release was
-// committed before it.
+// committed before it. It reads only the events stored since its last
+// write: a benchmark measures pintud, not this fake.
 type relay struct {
 	log controller.EventLog
 
@@ -76,21 +77,22 @@ type relay struct {
 	writes  []bool
 	at      []time.Time
 	stored  []uint64 // seq of the newest stored event at each write
+	last    uint64   // the newest seq seen
 	changed chan struct{}
 }
 
 func newRelay() *relay { return &relay{changed: make(chan struct{}, 1)} }
 
 func (r *relay) SetStrike(_ string, unlocked bool) error {
-	var last uint64
-	if r.log != nil {
-		r.log.Events(controller.EventQuery{}, func(e controller.Event) error { last = e.Seq; return nil })
-	}
+	at := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.log != nil {
+		r.log.Events(controller.EventQuery{FromSeq: r.last + 1}, func(e controller.Event) error { r.last = e.Seq; return nil })
+	}
 	r.writes = append(r.writes, unlocked)
-	r.at = append(r.at, time.Now())
-	r.stored = append(r.stored, last)
+	r.at = append(r.at, at)
+	r.stored = append(r.stored, r.last)
 	select {
 	case r.changed <- struct{}{}:
 	default:
@@ -127,6 +129,7 @@ type env struct {
 	path   string
 	offset atomic.Int64 // added to the controller's clock
 	cfg    Config
+	noSync bool // bbolt skips fsync (benchmarks only)
 
 	store *boltstore.Store
 	ctrl  *controller.Controller
@@ -143,7 +146,10 @@ func newEnv(t testing.TB, b *mosquittotest.Broker) *env {
 	e := &env{t: t, b: b, path: filepath.Join(t.TempDir(), "pintu.db")}
 	e.cfg = Config{Broker: b.URL(), Username: mosquittotest.UserPintud, Password: b.Users[mosquittotest.UserPintud],
 		Logger:       slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		ConnectRetry: 100 * time.Millisecond, MaxReconnect: 500 * time.Millisecond, PublishTimeout: 5 * time.Second}
+		ConnectRetry: 100 * time.Millisecond, MaxReconnect: 500 * time.Millisecond, PublishTimeout: 5 * time.Second,
+		// Tests of what the controller decides send more commands than a
+		// coordinator would; the limit's own tests set it back.
+		CommandBurst: 1000}
 	s, err := boltstore.Open(e.path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +180,7 @@ func newEnv(t testing.TB, b *mosquittotest.Broker) *env {
 // startCtrl opens the store and runs the controller.
 func (e *env) startCtrl() {
 	e.t.Helper()
-	s, err := boltstore.Open(e.path, &boltstore.Options{Outbox: true})
+	s, err := boltstore.Open(e.path, &boltstore.Options{Outbox: true, NoSync: e.noSync})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -437,4 +443,101 @@ func (e *env) lastSeq() uint64 {
 	var last uint64
 	e.ctrl.Log().Events(controller.EventQuery{}, func(ev controller.Event) error { last = ev.Seq; return nil })
 	return last
+}
+
+// conditions is a Conditions that remembers every report. err, when set,
+// fails the calls (they are still remembered).
+type conditions struct {
+	mu      sync.Mutex
+	downs   []downReport
+	dropped []dropReport
+	err     error
+}
+
+type downReport struct {
+	down   bool
+	detail string
+}
+
+type dropReport struct {
+	topic  string
+	n      int
+	window time.Duration
+}
+
+func (c *conditions) SetMQTTDown(_ context.Context, down bool, detail string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.downs = append(c.downs, downReport{down, detail})
+	return c.err
+}
+
+func (c *conditions) RecordDroppedCommands(_ context.Context, topic string, n int, window time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dropped = append(c.dropped, dropReport{topic, n, window})
+	return c.err
+}
+
+func (c *conditions) reports() ([]downReport, []dropReport) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.downs), slices.Clone(c.dropped)
+}
+
+func (c *conditions) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.err = err
+}
+
+// logLines keeps the structured log lines of a test, and passes them on to
+// the test's log.
+type logLines struct {
+	t     testing.TB
+	mu    sync.Mutex
+	lines []map[string]any
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	var m map[string]any
+	if err := json.Unmarshal(p, &m); err != nil {
+		l.t.Errorf("log line %q: %v", p, err)
+	}
+	l.mu.Lock()
+	l.lines = append(l.lines, m)
+	l.mu.Unlock()
+	l.t.Logf("%s", bytes.TrimSpace(p))
+	return len(p), nil
+}
+
+// capture makes a logger that writes to a new logLines.
+func capture(t testing.TB) (*slog.Logger, *logLines) {
+	l := &logLines{t: t}
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug})), l
+}
+
+// with returns the lines whose msg is msg.
+func (l *logLines) with(msg string) []map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for _, m := range l.lines {
+		if m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// eventually polls cond until it holds or wait passes.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", wait, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

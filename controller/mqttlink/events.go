@@ -226,7 +226,7 @@ func (l *Link) gapFill(ctx context.Context, c *connection, payload []byte) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if len(payload) > maxRequest || dec.Decode(&req) != nil || !validTxID(req.TxID) {
-		l.log.Warn("mqtt gap fill request ignored: want {from, to, txid} with txid of 1 to 64 of [A-Za-z0-9_-]")
+		l.ignored("mqtt gap fill request ignored: want {from, to, txid} with txid of 1 to 64 of [A-Za-z0-9_-]")
 		return
 	}
 	resp := GapResponse{TxID: req.TxID, From: req.From, Events: []controller.Event{}}
@@ -248,6 +248,15 @@ func (l *Link) gapFill(ctx context.Context, c *connection, payload []byte) {
 		}
 	}
 	l.publishJSON(ctx, c, l.t.bridge("response/events/"+req.TxID), false, resp)
+}
+
+// ignored logs a request that was ignored, at most once a minute while the
+// same kind repeats: whoever may write a request topic cannot flood the
+// log. Only serveRequests calls it.
+func (l *Link) ignored(msg string, args ...any) {
+	if ok, n := l.ignoredLog.allow(time.Now(), msg); ok {
+		l.log.Warn(msg, append(args, "unlogged_repeats", n)...)
+	}
 }
 
 func validTxID(s string) bool {

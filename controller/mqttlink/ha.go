@@ -159,16 +159,21 @@ var haBurst, haPer = 3, time.Minute
 
 // haLock executes the lock entity's command: OPEN and UNLOCK release the
 // strike once for the door's unlock time, LOCK relocks. The code must map
-// to a coordinator. Every attempt is audited.
+// to a coordinator. Every attempt within the door's limit is audited; those
+// over it are dropped unchecked and recorded once a minute, like commands.
 func (l *Link) haLock(ctx context.Context, door string, in inbound) {
 	if l.haBucket == nil {
 		l.haBucket = remote.NewTokenBucket(haBurst, haPer)
+	}
+	if limit := l.limitTopic(in.topic, "ha/lock/set"); !l.haBucket.Allow(limit, in.at) {
+		l.drops.add(limit)
+		return
 	}
 	var cmd haLockCommand
 	dec := json.NewDecoder(bytes.NewReader(in.payload))
 	dec.DisallowUnknownFields()
 	if len(in.payload) > maxRequest || dec.Decode(&cmd) != nil {
-		l.log.Warn("home assistant lock command ignored: not {action, code}", "door", door)
+		l.ignored("home assistant lock command ignored: not {action, code}", "door", door)
 		return
 	}
 	ci := controller.CodeInput{Door: door, Via: "home_assistant"}
@@ -178,11 +183,10 @@ func (l *Link) haLock(ctx context.Context, door string, in inbound) {
 	case "LOCK":
 		ci.Action = remote.ActionLock
 	default:
-		l.log.Warn("home assistant lock command ignored: unknown action", "door", door, "action", cmd.Action)
+		l.ignored("home assistant lock command ignored: unknown action", "door", door, "action", cmd.Action)
 		return
 	}
 	ci.Person = l.personForCode(cmd.Code)
-	ci.RateLimited = !l.haBucket.Allow(door, time.Now())
 	res, err := l.ctrl.CodeCommand(ctx, ci)
 	if err != nil {
 		return

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,20 @@ type Config struct {
 	Queue int
 	// HomeAssistant configures MQTT discovery.
 	HomeAssistant HomeAssistant
+	// DownAfter is how long the link may be without a broker connection
+	// before it reports mqtt_down; default DefaultDownAfter.
+	DownAfter time.Duration
+	// CommandBurst and CommandPer limit the payloads taken from each
+	// command topic, before anything is checked: CommandBurst at once and
+	// CommandBurst per CommandPer. Those over the limit are dropped,
+	// counted, and recorded once a minute per topic (Conditions). Topics of
+	// doors that do not exist here share one limit. Default
+	// DefaultCommandBurst per DefaultCommandPer.
+	CommandBurst int
+	CommandPer   time.Duration
+	// Conditions receives the link's own faults (mqtt_down, dropped
+	// commands); nil logs them only.
+	Conditions Conditions
 	// Logger receives one line per event worth knowing; default discard.
 	Logger *slog.Logger
 }
@@ -119,8 +134,20 @@ type Link struct {
 	conn    *connection   // nil while disconnected
 	changed chan struct{} // closed and replaced when conn changes
 
-	dropped  atomic.Uint64
-	haBucket *remote.TokenBucket // used by serveRequests only
+	dropped    atomic.Uint64       // inbound messages dropped with the queue full
+	haBucket   *remote.TokenBucket // used by serveRequests only
+	ignoredLog lineLimit           // used by serveRequests only
+
+	track     *tracker
+	drops     *drops              // command payloads dropped unchecked
+	cmdBucket *remote.TokenBucket // per command topic, before the queue
+	taken     atomic.Uint64       // command payloads within their limit
+	fullMu    sync.Mutex
+	fullLog   lineLimit    // the "queue full" line
+	retained  retainedSeen // used by commands only
+
+	backlogMu   sync.Mutex
+	backlogLast uint64 // the newest seq seen by backlog
 
 	// received, when set by a test, is told when a command left paho.
 	received func(time.Time)
@@ -175,6 +202,11 @@ func New(cfg Config, ctrl *controller.Controller, outbox Outbox) (*Link, error) 
 	if cfg.HomeAssistant.DiscoveryPrefix == "" {
 		cfg.HomeAssistant.DiscoveryPrefix = DefaultDiscovery
 	}
+	cfg.DownAfter = orDefault(cfg.DownAfter, DefaultDownAfter)
+	if cfg.CommandBurst <= 0 {
+		cfg.CommandBurst = DefaultCommandBurst
+	}
+	cfg.CommandPer = orDefault(cfg.CommandPer, DefaultCommandPer)
 	if cfg.HomeAssistant.LockEntity && len(cfg.HomeAssistant.Codes) == 0 {
 		return nil, errors.New("mqttlink: the Home Assistant lock entity needs at least one code")
 	}
@@ -190,6 +222,10 @@ func New(cfg Config, ctrl *controller.Controller, outbox Outbox) (*Link, error) 
 		results:  make(chan result, cfg.Queue),
 		changed:  make(chan struct{}),
 	}
+	now := time.Now()
+	l.track = newTracker(log, cfg.Broker, now)
+	l.drops = newDrops(cfg.Conditions, log, now)
+	l.cmdBucket = remote.NewTokenBucket(cfg.CommandBurst, cfg.CommandPer)
 	for _, d := range ctrl.Config().Doors {
 		if d.Name == "bridge" {
 			return nil, errors.New(`mqttlink: a door called "bridge" would clash with the bridge topics; rename it`)
@@ -224,10 +260,20 @@ func (l *Link) options() *mqtt.ClientOptions {
 		SetWriteTimeout(l.cfg.PublishTimeout).
 		SetOrderMatters(true).
 		SetWill(l.willTopic(), "offline", 1, true).
-		SetOnConnectHandler(func(mqtt.Client) { l.setConnected(true) }).
+		SetOnConnectHandler(func(mqtt.Client) {
+			l.setConnected(true)
+			l.track.connected(time.Now())
+		}).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			l.setConnected(false)
-			l.log.Warn("mqtt connection lost", "broker", l.cfg.Broker, "err", err)
+			l.track.lost(time.Now(), err)
+		}).
+		SetConnectionNotificationHandler(func(_ mqtt.Client, n mqtt.ConnectionNotification) {
+			// Every failed attempt, first connect and reconnects alike;
+			// paho otherwise keeps the cause to itself.
+			if f, ok := n.(mqtt.ConnectionNotificationFailed); ok {
+				l.track.failed(time.Now(), f.Reason)
+			}
 		})
 	if l.cfg.TLS != nil {
 		o.SetTLSConfig(l.cfg.TLS)
@@ -288,6 +334,54 @@ func (l *Link) waitConnected(ctx context.Context) *connection {
 // full.
 func (l *Link) Dropped() uint64 { return l.dropped.Load() }
 
+// State returns the link's connection state, its outbox backlog and the
+// command payloads it dropped: what status shows. It is safe to call from
+// any goroutine; it reads the outbox and the newest events of the log.
+func (l *Link) State() LinkState {
+	st, _ := l.track.snapshot()
+	st.Since, st.LastErrorAt = st.Since.UTC(), st.LastErrorAt.UTC()
+	n, err := l.backlog()
+	if err != nil {
+		l.log.Warn("mqtt backlog", "err", err)
+	}
+	st.Backlog = n
+	st.CommandsDropped = l.drops.total.Load()
+	return st
+}
+
+// backlog counts the outbox's events: from the oldest unacknowledged to the
+// newest in the log (the link acknowledges in order, so that is all of
+// them). It reads only the events committed since its last call.
+func (l *Link) backlog() (int, error) {
+	evs, err := l.outbox.Pending(1)
+	if err != nil {
+		return -1, fmt.Errorf("read the outbox: %w", err)
+	}
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	first := evs[0].Seq
+	l.backlogMu.Lock()
+	defer l.backlogMu.Unlock()
+	err = l.ctrl.Log().Events(controller.EventQuery{FromSeq: max(first, l.backlogLast+1)}, func(e controller.Event) error {
+		l.backlogLast = e.Seq
+		return nil
+	})
+	if err != nil {
+		return -1, fmt.Errorf("read the audit log: %w", err)
+	}
+	return int(max(l.backlogLast, first) - first + 1), nil
+}
+
+// backlogDetail is the outbox backlog, for the mqtt_down alarm.
+func (l *Link) backlogDetail(LinkState) string {
+	n, err := l.backlog()
+	if err != nil {
+		return "; outbox unreadable: " + err.Error()
+	}
+	return fmt.Sprintf("; %d audit events wait in the outbox", n)
+}
+
 // Prefix is the topic prefix in use.
 func (l *Link) Prefix() string { return l.cfg.Prefix }
 
@@ -303,8 +397,10 @@ func (l *Link) Run(ctx context.Context) error {
 	}
 	l.client.Connect() // completes in the background; ConnectRetry keeps trying
 
+	watch := &downWatch{track: l.track, cond: l.cfg.Conditions, after: l.cfg.DownAfter, log: l.log, detail: l.backlogDetail}
 	var wg sync.WaitGroup
-	for _, fn := range []func(context.Context){l.session, l.pump, l.states, l.commands, l.serveRequests, l.publishResults} {
+	for _, fn := range []func(context.Context){l.session, l.pump, l.states, l.commands, l.serveRequests, l.publishResults,
+		watch.run, l.drops.run} {
 		wg.Go(func() { fn(ctx) })
 	}
 	<-ctx.Done()
@@ -345,7 +441,6 @@ func (l *Link) session(ctx context.Context) {
 }
 
 func (l *Link) setup(ctx context.Context, c *connection) {
-	l.log.Info("mqtt connected", "broker", l.cfg.Broker)
 	for topic := range l.subscriptions() {
 		// The route added in Run handles what arrives.
 		if err := l.wait(ctx, c, l.client.Subscribe(topic, 1, nil)); err != nil {
@@ -365,37 +460,91 @@ func (l *Link) setup(ctx context.Context, c *connection) {
 // subscriptions are the topics the link listens to, with their handlers.
 func (l *Link) subscriptions() map[string]mqtt.MessageHandler {
 	subs := map[string]mqtt.MessageHandler{
-		l.t.door("+", "cmd"):         l.handler(l.cmds, true),
-		l.t.bridge("request/events"): l.handler(l.requests, false),
+		l.t.door("+", "cmd"):         l.commandHandler(),
+		l.t.bridge("request/events"): l.handler(l.requests),
 	}
 	if l.cfg.HomeAssistant.Enabled {
-		subs[l.cfg.HomeAssistant.statusTopic()] = l.handler(l.requests, false)
+		subs[l.cfg.HomeAssistant.statusTopic()] = l.handler(l.requests)
 		if l.cfg.HomeAssistant.LockEntity {
-			subs[l.t.door("+", "ha/lock/set")] = l.handler(l.requests, false)
+			subs[l.t.door("+", "ha/lock/set")] = l.handler(l.requests)
 		}
 	}
 	return subs
 }
 
-// handler returns a paho callback that copies the message onto q without
-// blocking. A command that does not fit is answered busy.
-func (l *Link) handler(q chan inbound, command bool) mqtt.MessageHandler {
+// handler returns a paho callback that copies a request onto q without
+// blocking.
+func (l *Link) handler(q chan inbound) mqtt.MessageHandler {
 	return func(_ mqtt.Client, m mqtt.Message) {
-		in := inbound{topic: m.Topic(), payload: append([]byte(nil), m.Payload()...), retained: m.Retained(), at: time.Now()}
-		select {
-		case q <- in:
+		l.enqueue(q, inbound{topic: m.Topic(), payload: append([]byte(nil), m.Payload()...), retained: m.Retained(), at: time.Now()}, false)
+	}
+}
+
+// enqueue puts in on q without blocking. A command that does not fit is
+// answered busy and counted with the topic's drops.
+func (l *Link) enqueue(q chan inbound, in inbound, command bool) {
+	select {
+	case q <- in:
+		return
+	default:
+	}
+	l.dropped.Add(1)
+	l.fullMu.Lock()
+	logIt, repeats := l.fullLog.allow(in.at, "full")
+	l.fullMu.Unlock()
+	if logIt {
+		l.log.Warn("mqtt queue full; message dropped", "topic", in.topic, "unlogged_repeats", repeats)
+	}
+	if command {
+		l.drops.add(l.limitTopic(in.topic, "cmd"))
+		l.answer(in, "busy", "pintud is busy; send a new command")
+	}
+}
+
+// answer tells the sender of a command that was not decided on why,
+// without blocking; a payload that is not a command gets no answer.
+func (l *Link) answer(in inbound, reason, detail string) {
+	id := peekID(in.payload)
+	if id == "" {
+		return
+	}
+	res := controller.RemoteResult{ID: id, Reason: reason, Detail: detail}
+	select {
+	case l.results <- result{door: l.t.doorOf(in.topic, "cmd"), res: res}:
+	default:
+	}
+}
+
+// limitTopic is the topic whose limit a message on topic P/<door>/<leaf>
+// counts against: its own when the door is one of ours, P/+/<leaf> for all
+// others. There are as many limits as doors, and one more, whatever topics
+// a sender invents.
+func (l *Link) limitTopic(topic, leaf string) string {
+	if door := l.t.doorOf(topic, leaf); slices.Contains(l.doors, door) {
+		return topic
+	}
+	return l.t.door("+", leaf)
+}
+
+// commandHandler takes command payloads, at most CommandBurst per
+// CommandPer per topic, before anything about them is checked: every
+// payload the controller sees costs an audit event and its fsync. The rest
+// are dropped, counted and recorded once a minute per topic. Topics of
+// doors that do not exist share one limit, so inventing topics buys nothing.
+func (l *Link) commandHandler() mqtt.MessageHandler {
+	return func(_ mqtt.Client, m mqtt.Message) {
+		in := inbound{topic: m.Topic(), retained: m.Retained(), at: time.Now()}
+		limit := l.limitTopic(in.topic, "cmd")
+		if !l.cmdBucket.Allow(limit, in.at) {
+			l.drops.add(limit)
+			in.payload = m.Payload() // read only, before the callback returns
+			l.answer(in, string(remote.ReasonRateLimited),
+				"too many commands on this topic: dropped unchecked and counted, not executed; wait a minute and send a new command")
 			return
-		default:
 		}
-		l.dropped.Add(1)
-		l.log.Warn("mqtt queue full; message dropped", "topic", in.topic)
-		if command {
-			res := controller.RemoteResult{ID: peekID(in.payload), Reason: "busy", Detail: "pintud is busy; send a new command"}
-			select {
-			case l.results <- result{door: l.t.doorOf(in.topic, "cmd"), res: res}:
-			default:
-			}
-		}
+		l.taken.Add(1)
+		in.payload = append([]byte(nil), m.Payload()...)
+		l.enqueue(l.cmds, in, true)
 	}
 }
 
@@ -412,6 +561,16 @@ func (l *Link) commands(ctx context.Context) {
 			l.received(in.at)
 		}
 		door := l.t.doorOf(in.topic, "cmd")
+		if in.retained {
+			// The broker hands a retained command over on every subscribe,
+			// so on every reconnect: it is never executed, and audited once.
+			if !l.retained.first(retainedKey(in.topic, in.payload)) {
+				l.log.Debug("retained command seen again; not audited again", "topic", in.topic)
+				continue
+			}
+			l.log.Warn("retained command on a command topic; refused, and ignored from now on. Clear it on the broker",
+				"topic", in.topic, "clear_with", "mosquitto_pub -r -n -t '"+in.topic+"'")
+		}
 		res, err := l.ctrl.Remote(ctx, controller.RemoteInput{Payload: in.payload, Door: door, Retained: in.retained, Via: "mqtt"})
 		if err != nil {
 			if ctx.Err() == nil {

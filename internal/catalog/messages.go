@@ -191,6 +191,18 @@ var messages = [][2]string{
 	{"Unix account %s acts as %s (%s): %s", "Akun Unix %s bertindak sebagai %s (%s): %s"},
 	{"Unix account %s is linked to no person: it may read, and takes no action (root links it: pintuctl person link)", "Akun Unix %s tidak ditautkan ke siapa pun: boleh membaca, tidak boleh bertindak (root menautkannya: pintuctl person link)"},
 
+	// pintuctl status: the MQTT link
+	{"connected", "terhubung"},
+	{"connecting", "sedang menghubungkan"},
+	{"down", "terputus"},
+	{"since", "sejak"},
+	{"failed attempts", "percobaan gagal"},
+	{"last error", "kesalahan terakhir"},
+	{"unknown", "tidak diketahui"},
+	{"alarm mqtt_down raised", "alarm mqtt_down aktif"},
+	{"audit events waiting for the broker", "peristiwa audit menunggu dikirim ke broker"},
+	{"commands dropped unchecked (over the limit)", "perintah dibuang tanpa diperiksa (melebihi batas)"},
+
 	// pintuctl: backup
 	{"backup of %s written to %s", "cadangan %s ditulis ke %s"},
 	{"%d events, seq 1 to %d, hash chain intact", "%d peristiwa, seq 1 sampai %d, rantai hash utuh"},

@@ -71,6 +71,7 @@ var tokens = [][3]string{
 	{"alarm:tamper", "Device enclosure opened", "Gangguan fisik pada perangkat"},
 	{"alarm:storage_failure", "Audit log cannot be written", "Log audit gagal ditulis"},
 	{"alarm:integrity", "Audit log damaged", "Log audit rusak"},
+	{"alarm:mqtt_down", "MQTT link down", "Koneksi MQTT terputus"},
 
 	// Audit event types.
 	{"event:started", "pintud started", "pintud mulai"},
@@ -84,6 +85,7 @@ var tokens = [][3]string{
 	{"event:door_close", "Door closed", "Pintu tertutup"},
 	{"event:alarm_raised", "Alarm raised", "Alarm berbunyi"},
 	{"event:alarm_cleared", "Alarm cause ended", "Penyebab alarm berakhir"},
+	{"event:commands_dropped", "Commands dropped over the limit", "Perintah dibuang karena melebihi batas"},
 	{"event:alarm_acknowledged", "Alarm acknowledged", "Alarm dikonfirmasi"},
 	{"event:person_added", "Person registered", "Orang didaftarkan"},
 	{"event:person_updated", "Person changed", "Data orang diubah"},
