@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,5 +88,30 @@ func TestUsageIsShort(t *testing.T) {
 	r := d.run(nil, "help")
 	if !strings.Contains(r.stdout, "Exit status: 0 done; 1 pintud refused") {
 		t.Errorf("help does not list the exit statuses:\n%s", r.stdout)
+	}
+}
+
+// TestKeyListZone: key list shows when keys were added and revoked in the
+// site's zone, as every time pintuctl prints for people.
+func TestKeyListZone(t *testing.T) {
+	d := startDaemon(t).seed()
+	dir := t.TempDir()
+	r := d.run(nil, "keygen", "--out", filepath.Join(dir, "koor.key"))
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	pub := filepath.Join(dir, "koor.pub")
+	if err := os.WriteFile(pub, []byte(r.stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.must(nil, "key", "add", "--person", "koor", "--pub", pub)
+	for _, lang := range []string{"en", "id"} {
+		out := d.must(map[string]string{"PINTU_LANG": lang}, "key", "list")
+		if !strings.Contains(out, "2026-11-02 09:00:00 WIB") {
+			t.Errorf("key list (%s) =\n%s\nwant the time in WIB", lang, out)
+		}
+		if strings.Contains(out, "T02:00:00Z") {
+			t.Errorf("key list (%s) shows UTC:\n%s", lang, out)
+		}
 	}
 }
