@@ -770,13 +770,13 @@ func (c *cli) visitShow(ctx context.Context, args []string) error {
 		if len(v.Steps) == 0 {
 			return c.say(c.tr("No SOP step taken yet."))
 		}
-		tw.row(c.tr("STEP"), c.tr("ACTIVITY"), c.tr("RECORDED"), c.tr("BY"), c.tr("WHEN"), c.tr("TOOK"), c.tr("STANDARD"), c.tr("AGAINST THE STANDARD"), c.tr("NOTE"))
+		tw.row(c.tr("STEP"), c.tr("ACTIVITY"), c.tr("RECORDED"), c.tr("BY"), c.tr("WHEN"), c.tr("TOOK"), c.tr("STANDARD"), c.tr("RESULT"), c.tr("NOTE"))
 		for _, s := range v.Steps {
 			name, other := c.stepNames(s.Step)
 			when, took, result := c.when(s.At), "-", "-"
 			switch {
 			case !api.StepTimed(s.Step):
-				result = c.tr("not timed: recorded at submission")
+				result = c.tr("not timed") + " (*)"
 			case s.At.IsZero(): // step 4 while the visitor is inside
 				when = c.tr("since %s", c.when(s.Started))
 				took = c.tr("%s so far", duration(c.now().Sub(s.Started)))
@@ -802,7 +802,10 @@ func (c *cli) visitShow(ctx context.Context, args []string) error {
 				tw.row("", other, "", "", "", "", "", "", "")
 			}
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		return c.say("(*) " + c.tr("not timed: recorded at submission") + "; " + c.tr("the form is filled in on paper before"))
 	})
 }
 
