@@ -17,6 +17,13 @@ func TestExitStatus(t *testing.T) {
 	d := startDaemon(t).seed()
 	gone := &daemon{t: t, clock: &clock{now: t0}, sock: filepath.Join(t.TempDir(), "gone.sock")}
 	broken := startDaemon(t, func(d *daemon, o *api.Options) { o.Log = brokenLog{d.ctrl.Log()} }).seed()
+	keyed := startDaemon(t, withSiteKey(t)).seed()
+	dir := t.TempDir()
+	pub, bogus := filepath.Join(dir, "site.pub"), filepath.Join(dir, "bogus.zip")
+	keyed.must(nil, "site", "key", "-o", pub)
+	if err := os.WriteFile(bogus, []byte("PK\x03\x04 not a bundle"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		d        *daemon
 		args     string
@@ -37,6 +44,8 @@ func TestExitStatus(t *testing.T) {
 		{gone, "status", exitUnreachable, "unreachable"},
 		{gone, "events --tail", exitUnreachable, "unreachable"},
 		{broken, "verify", exitBroken, "log_broken"},
+		{keyed, "verify-bundle --pub " + pub + " " + bogus, exitBroken, "bundle_invalid"},
+		{keyed, "verify-bundle --pub " + bogus + ".missing " + bogus, exitFailure, "failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
