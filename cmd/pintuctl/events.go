@@ -23,9 +23,7 @@ const tailDefault = 10
 
 func events(fs *flag.FlagSet) action {
 	window := timeRange(fs)
-	limit := fs.Int("limit", 0, "show only the newest `N` events (default every one; 10 with --tail)")
-	var limitSet bool
-	explicit(fs, "limit", &limitSet)
+	limit := fs.Int("limit", 0, "show only the newest `N` events (0, the default: every one; 10 with --tail)")
 	tail := fs.Bool("tail", false, "after the newest events, show each new one as it is recorded, until Ctrl-C")
 	return func(ctx context.Context, c *cli, _ []string) error {
 		q := url.Values{}
@@ -40,6 +38,8 @@ func events(fs *flag.FlagSet) action {
 			if q.Has("until") {
 				return usagef(c.cmd, "--until cannot be used with --tail: new events are always later")
 			}
+			limitSet := false
+			fs.Visit(func(f *flag.Flag) { limitSet = limitSet || f.Name == "limit" })
 			if !limitSet {
 				n = tailDefault
 			}
