@@ -191,13 +191,18 @@ func Default() *File {
 	return f
 }
 
-// SetStateDir replaces the state directory, as pintud -sim does to keep one
-// of its own. The API socket moves with it unless the file set api.socket.
-func (f *File) SetStateDir(dir string) {
-	f.StateDir = dir
-	if f.socketDerived {
-		f.API.Socket = filepath.Join(dir, SocketName)
+// SetStateDir replaces the state directory, as pintud -data does, and puts
+// the API socket in it too, whatever api.socket says: a pintud run on
+// another state directory (a test beside the service, a restore drill)
+// never takes the service's socket. It fails, changing nothing, when the
+// socket's path would be too long for a Unix socket.
+func (f *File) SetStateDir(dir string) error {
+	sock := filepath.Join(dir, SocketName)
+	if n := len(sock); n > maxSocketPath {
+		return fmt.Errorf("config: state directory %s puts the API socket at a path %d bytes long, but a Unix socket path has at most %d; choose a shorter one", dir, n, maxSocketPath)
 	}
+	f.StateDir, f.API.Socket = dir, sock
+	return nil
 }
 
 // Controller returns the domain's view of the configuration. It shares no

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"io/fs"
@@ -215,20 +216,63 @@ func TestDefault(t *testing.T) {
 	}
 }
 
+// TestSetStateDir: -data DIR puts the state and the API socket in DIR,
+// whether the socket was derived from state_dir or set in api.socket.
 func TestSetStateDir(t *testing.T) {
 	f := Default()
-	f.SetStateDir("/tmp/x")
+	if err := f.SetStateDir("/tmp/x"); err != nil {
+		t.Fatal(err)
+	}
 	if want := filepath.Join("/tmp/x", SocketName); f.StateDir != "/tmp/x" || f.API.Socket != want {
 		t.Errorf("after SetStateDir: StateDir, Socket = %q, %q; want %q, %q", f.StateDir, f.API.Socket, "/tmp/x", want)
 	}
 
-	f, err := Parse("pintud.yaml", []byte(minimal+"api: {socket: /run/pintu.sock}\n"))
+	f, err := Parse("pintud.yaml", []byte(minimal+"api: {socket: /run/pintu/pintud.sock}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.SetStateDir("/tmp/x")
-	if f.API.Socket != "/run/pintu.sock" {
-		t.Errorf("after SetStateDir with api.socket set: Socket = %q, want %q", f.API.Socket, "/run/pintu.sock")
+	if err := f.SetStateDir("/tmp/x"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "/tmp/x/pintud.sock"; f.API.Socket != want {
+		t.Errorf("after SetStateDir with api.socket set: Socket = %q, want %q", f.API.Socket, want)
+	}
+
+	long := "/tmp/" + strings.Repeat("d", 100)
+	if err := f.SetStateDir(long); err == nil || !strings.Contains(err.Error(), "at most 107") || f.StateDir != "/tmp/x" {
+		t.Errorf("SetStateDir(%d bytes) = %v, StateDir %q; want an error and nothing changed", len(long), err, f.StateDir)
+	}
+}
+
+// TestSocketStory: the API socket is api.socket, by default pintud.sock in
+// state_dir; the package's configuration and example.yaml put it in
+// /run/pintu, where the unit's RuntimeDirectory is.
+func TestSocketStory(t *testing.T) {
+	if f := Default(); f.API.Socket != filepath.Join(DefaultStateDir, SocketName) {
+		t.Errorf("Default() socket = %q, want pintud.sock in %s", f.API.Socket, DefaultStateDir)
+	}
+	f, err := Parse("pintud.yaml", []byte(minimal+"state_dir: /srv/pintu\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.API.Socket != "/srv/pintu/pintud.sock" {
+		t.Errorf("socket with state_dir /srv/pintu = %q, want /srv/pintu/pintud.sock", f.API.Socket)
+	}
+	unit, err := os.ReadFile("../systemd/pintud.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"example.yaml", "pintud.yaml"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b, []byte("\n  socket: /run/pintu/pintud.sock\n")) {
+			t.Errorf("%s does not set api.socket to /run/pintu/pintud.sock", name)
+		}
+	}
+	if !bytes.Contains(unit, []byte("\nRuntimeDirectory=pintu\n")) {
+		t.Error("pintud.service does not create /run/pintu (RuntimeDirectory=pintu)")
 	}
 }
 

@@ -393,6 +393,49 @@ func TestCheckText(t *testing.T) {
 	}
 }
 
+// TestCheckID: ids are a-z, 0-9, '.', '_' and '-', 1 to 64 of them; card
+// numbers also take A-Z and ':' as readers write them. A look-alike or an
+// invisible character never makes a second id that reads the same.
+func TestCheckID(t *testing.T) {
+	tests := []struct {
+		id       string
+		wantID   string // "" accepts as a person id
+		wantCard string // "" accepts as a card number
+	}{
+		{"adi", "", ""},
+		{"nip.1987_03-2", "", ""},
+		{strings.Repeat("a", 64), "", ""},
+		{"04A1B2C3D4E5F6", `"04A1B2C3D4E5F6" may hold only a-z`, ""},
+		{"H10301:123:45678", "may hold only", ""},
+		{"", "is empty", "is empty"},
+		{strings.Repeat("a", 65), "65 bytes long; at most 64", "65 bytes long; at most 64"},
+		{"Adi", "'A' (U+0041) at byte 0", ""},
+		{"\u0430di", "U+0430", "U+0430"},  // Cyrillic а
+		{"a\u200bdi", "U+200B", "U+200B"}, // zero-width space
+		{"adi\u202e", "U+202E", "U+202E"}, // right-to-left override
+		{"a di", "U+0020", "U+0020"},
+		{"a\tdi", "U+0009", "U+0009"},
+		{"adi\x1b[2J", "U+001B", "U+001B"},
+		{"adi\n", "U+000A", "U+000A"},
+		{"ad\xffi", "U+FFFD", "U+FFFD"},
+		{"\uff41di", "U+FF41", "U+FF41"}, // fullwidth a
+	}
+	for _, tt := range tests {
+		for _, c := range []struct {
+			check func(string, string) error
+			want  string
+		}{{controller.CheckID, tt.wantID}, {controller.CheckCard, tt.wantCard}} {
+			err := c.check("person id", tt.id)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("check(%q) = %v, want accepted", tt.id, err)
+			case c.want != "" && (!errors.Is(err, controller.ErrInvalid) || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("check(%q) = %v, want %q", tt.id, err, c.want)
+			}
+		}
+	}
+}
+
 // Text with control or bidirectional characters is refused at every input
 // that stores text, and nothing changes.
 func TestInputsRefuseBadText(t *testing.T) {

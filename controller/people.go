@@ -18,16 +18,12 @@ type PersonUpdate struct {
 	IDDoc *string
 }
 
+// validID checks a person id or a card number (what is "card").
 func validID(what, id string) error {
-	switch {
-	case id == "":
-		return fmt.Errorf("%w: %s is empty", ErrInvalid, what)
-	case len(id) > 64:
-		return fmt.Errorf("%w: %s %q is longer than 64 characters", ErrInvalid, what, id)
-	case strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		return fmt.Errorf("%w: %s %q contains spaces or control characters", ErrInvalid, what, id)
+	if what == "card" {
+		return CheckCard(what, id)
 	}
-	return nil
+	return CheckID(what, id)
 }
 
 // checkRoles validates and normalises a person's roles.

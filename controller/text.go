@@ -103,3 +103,40 @@ func checkTexts(fs ...textField) error {
 	}
 	return nil
 }
+
+// MaxIDLen is the longest person id or card number.
+const MaxIDLen = 64
+
+// CheckID is the check on a person id: 1 to 64 characters from a-z, 0-9,
+// '.', '_' and '-'. Ids are typed, compared and grepped by people, so a
+// look-alike (a Cyrillic "а", a zero-width space, an upper-case twin) must
+// not make a second "adi".
+func CheckID(what, id string) error { return checkID(what, id, false) }
+
+// CheckCard is the check on a card number assigned to a person: as
+// CheckID, and also A-Z and ':' as readers write them ("04A1B2C3",
+// "H10301:123:45678").
+func CheckCard(what, id string) error { return checkID(what, id, true) }
+
+func checkID(what, id string, card bool) error {
+	switch n := len(id); {
+	case n == 0:
+		return fmt.Errorf("%w: %s is empty", ErrInvalid, what)
+	case n > MaxIDLen:
+		return fmt.Errorf("%w: %s is %d bytes long; at most %d", ErrInvalid, what, n, MaxIDLen)
+	}
+	allowed := "a-z, 0-9, '.', '_' and '-'"
+	if card {
+		allowed = "A-Z, a-z, 0-9, '.', '_', ':' and '-'"
+	}
+	for i := 0; i < len(id); i++ {
+		b := id[i]
+		ok := 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '.' || b == '_' || b == '-' ||
+			card && ('A' <= b && b <= 'Z' || b == ':')
+		if !ok {
+			r, _ := utf8.DecodeRuneInString(id[i:])
+			return fmt.Errorf("%w: %s %q may hold only %s; it has %q (U+%04X) at byte %d", ErrInvalid, what, id, allowed, r, r, i)
+		}
+	}
+	return nil
+}

@@ -39,14 +39,14 @@ func backupCommand(fs *flag.FlagSet) action {
 			})
 			return c.printJSON(b)
 		}
-		fmt.Fprintln(c.stdout, c.tr("backup of %s written to %s", site, *out))
-		fmt.Fprintln(c.stdout, "  "+c.tr("%d events, seq 1 to %d, hash chain intact", info.Events, info.Events))
+		c.say(c.tr("backup of %s written to %s", site, *out))
+		c.say("  " + c.tr("%d events, seq 1 to %d, hash chain intact", info.Events, info.Events))
 		if info.Events > 0 {
-			fmt.Fprintln(c.stdout, "  "+c.tr("last hash %s", info.Last.Hash))
+			c.say("  " + c.tr("last hash %s", info.Last.Hash))
 		}
-		fmt.Fprintln(c.stdout, "  "+c.tr("%d people, %d cards, %d visits; %.1f MiB",
+		c.say("  " + c.tr("%d people, %d cards, %d visits; %.1f MiB",
 			info.People, info.Cards, info.Visits, float64(info.Size)/(1<<20)))
-		fmt.Fprintln(c.stdout, "  "+c.tr("keep it away from this Pi: it holds names and ID"))
+		c.say("  " + c.tr("keep it away from this Pi: it holds names and ID"))
 		return nil
 	}
 }

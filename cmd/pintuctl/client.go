@@ -38,6 +38,7 @@ func newClient(socket string) *client {
 // apiError is an error response from pintud.
 type apiError struct {
 	Status int
+	Code   string // pintud's code for the error, if it sent one
 	Msg    string
 }
 
@@ -74,9 +75,10 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var eb struct {
 		Error string `json:"error"`
+		Code  string `json:"code"`
 	}
 	if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
-		return nil, &apiError{Status: resp.StatusCode, Msg: eb.Error}
+		return nil, &apiError{Status: resp.StatusCode, Code: eb.Code, Msg: eb.Error}
 	}
 	return nil, &apiError{Status: resp.StatusCode, Msg: fmt.Sprintf("pintud answered %s: %s", resp.Status, strings.TrimSpace(string(b)))}
 }
@@ -104,6 +106,13 @@ func trailerError(resp *http.Response) error {
 }
 
 func (c *client) dialError(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &unreachableError{c.reachError(err)}
+}
+
+func (c *client) reachError(err error) error {
 	if oe, ok := errors.AsType[*net.OpError](err); ok {
 		err = oe // "dial unix PATH: connect: ...", without the URL
 	}

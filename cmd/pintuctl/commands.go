@@ -176,8 +176,8 @@ var commands = []*command{
 	},
 	{
 		name:     "events",
-		synopsis: "[--since RFC3339] [--until RFC3339]",
-		short:    "show the audit log",
+		synopsis: "[--since RFC3339] [--until RFC3339] [--limit N] [--tail]",
+		short:    "show the audit log; --tail follows it as events are recorded",
 		setup:    events,
 	},
 	{
@@ -235,8 +235,14 @@ func (t *trimWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// row writes one row of cells.
-func (t table) row(cells ...string) { fmt.Fprintln(t, strings.Join(cells, "\t")) }
+// row writes one row of cells, each escaped: a tab or a newline inside a
+// name must not make a column or a row of its own.
+func (t table) row(cells ...string) {
+	for i, s := range cells {
+		cells[i] = escape(s)
+	}
+	fmt.Fprintln(t, strings.Join(cells, "\t"))
+}
 
 // printJSON writes the JSON raw, indented, to stdout, keeping pintud's
 // field order.
@@ -246,7 +252,7 @@ func (c *cli) printJSON(raw []byte) error {
 		return fmt.Errorf("decode response from pintud: %w", err)
 	}
 	b.WriteByte('\n')
-	_, err := c.stdout.Write(b.Bytes())
+	_, err := c.stdout.Write(safeJSON(b.Bytes()))
 	return err
 }
 
@@ -278,6 +284,19 @@ func (c *cli) when(t time.Time) string {
 		return "-"
 	}
 	return t.In(c.client().location()).Format("2006-01-02 15:04:05 MST")
+}
+
+// whenRFC3339 formats a time pintud sent as RFC 3339 text in the site's
+// zone; text that is not such a time is shown as it is.
+func (c *cli) whenRFC3339(s string) string {
+	if s == "" {
+		return "-"
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return c.when(t)
 }
 
 // duration formats d briefly: 45s, 5m, 4m30s, 1h5m.
@@ -349,7 +368,10 @@ func (c *cli) status(ctx context.Context, _ []string) error {
 		if !st.ClockTrusted {
 			clock = c.tr("NOT TRUSTED")
 		}
-		fmt.Fprintf(tw, "%s\t%s\n%s\t%s\n%s\t%s\n\n", c.tr("Site"), st.Site, c.tr("Time"), c.when(st.Time), c.tr("Clock"), clock)
+		tw.row(c.tr("Site"), st.Site)
+		tw.row(c.tr("Time"), c.when(st.Time))
+		tw.row(c.tr("Clock"), clock)
+		tw.row()
 		tw.Flush()
 
 		tw.row(c.tr("DOOR"), c.tr("LOCK"), c.tr("CONTACT"), c.tr("LOCKDOWN"))
@@ -362,18 +384,19 @@ func (c *cli) status(ctx context.Context, _ []string) error {
 		}
 		tw.Flush()
 
-		fmt.Fprintln(tw)
+		tw.row()
 		if len(st.Alarms) == 0 {
-			fmt.Fprintf(tw, "%s: %s\n", c.tr("Alarms"), c.tr("none"))
+			tw.row(c.tr("Alarms") + ": " + c.tr("none"))
 		} else {
-			fmt.Fprintf(tw, "%s:\n", c.tr("Alarms"))
+			tw.row(c.tr("Alarms") + ":")
 			tw.row("ID", c.tr("ALARM"), c.tr("DOOR"), c.tr("PERSON"), c.tr("VISIT"), c.tr("SINCE"), c.tr("ACKNOWLEDGED"))
 			for _, a := range st.Alarms {
 				tw.row(a.ID, c.tr(string(a.Kind)), dash(a.Door), who(names, a.Person), dash(a.Visit), c.when(a.Since), c.ackWord(a))
 			}
 		}
 		if len(st.AwaitingAck) > 0 {
-			fmt.Fprintf(tw, "\n%s:\n", c.tr("Cause gone, awaiting acknowledgement (pintuctl alarm ack)"))
+			tw.row()
+			tw.row(c.tr("Cause gone, awaiting acknowledgement (pintuctl alarm ack)") + ":")
 			tw.row("ID", c.tr("ALARM"), c.tr("DOOR"), c.tr("PERSON"), c.tr("VISIT"), c.tr("SINCE"), c.tr("ENDED"))
 			for _, a := range st.AwaitingAck {
 				tw.row(a.ID, c.tr(string(a.Kind)), dash(a.Door), who(names, a.Person), dash(a.Visit), c.when(a.Since), c.when(a.ClearedAt))
@@ -381,9 +404,9 @@ func (c *cli) status(ctx context.Context, _ []string) error {
 		}
 		tw.Flush()
 
-		fmt.Fprintln(tw)
+		tw.row()
 		if len(st.Inside) == 0 {
-			fmt.Fprintf(tw, "%s: %s\n", c.tr("Inside"), c.tr("nobody"))
+			tw.row(c.tr("Inside") + ": " + c.tr("nobody"))
 		} else {
 			// An escort is shown with the visits they brought in.
 			escorting := map[string][]string{}
@@ -392,7 +415,7 @@ func (c *cli) status(ctx context.Context, _ []string) error {
 					escorting[o.Escort] = append(escorting[o.Escort], o.Visit)
 				}
 			}
-			fmt.Fprintf(tw, "%s:\n", c.tr("Inside"))
+			tw.row(c.tr("Inside") + ":")
 			tw.row(c.tr("PERSON"), c.tr("VISIT"), c.tr("ESCORT"), c.tr("DOOR"), c.tr("SINCE"))
 			for _, o := range st.Inside {
 				escort := c.tr("alone (staff)")
@@ -428,8 +451,7 @@ func (c *cli) alarmList(ctx context.Context, _ []string) error {
 	}
 	return output(c, raw, func(as []controller.Alarm) error {
 		if len(as) == 0 {
-			_, err := fmt.Fprintln(c.stdout, c.tr("no alarms"))
-			return err
+			return c.say(c.tr("no alarms"))
 		}
 		names := c.names(ctx)
 		tw := newTable(c.stdout)
@@ -459,8 +481,7 @@ func alarmAck(fs *flag.FlagSet) action {
 			if a.Active {
 				line += "; " + c.tr("it stays listed until its cause is gone")
 			}
-			_, err := fmt.Fprintln(c.stdout, line)
-			return err
+			return c.say(line)
 		})
 	}
 }
@@ -483,8 +504,7 @@ func doorLockdown(on bool) func(fs *flag.FlagSet) action {
 				if r.Lockdown {
 					line = c.tr("lockdown on: %s (only egress opens it)", strings.Join(r.Doors, ", "))
 				}
-				_, err := fmt.Fprintln(c.stdout, line)
-				return err
+				return c.say(line)
 			})
 		}
 	}
@@ -529,8 +549,7 @@ func personUpdate(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(p controller.Person) error {
-			_, err := fmt.Fprintln(c.stdout, c.tr("updated %s (%s): %s", p.ID, p.Name, joinRoles(p.Roles)))
-			return err
+			return c.say(c.tr("updated %s (%s): %s", p.ID, p.Name, joinRoles(p.Roles)))
 		})
 	}
 }
@@ -552,8 +571,7 @@ func personDisable(off bool) func(fs *flag.FlagSet) action {
 				if p.Disabled {
 					line = c.tr("disabled %s (%s): cards refused, remote keys unknown, no SOP step", p.ID, p.Name)
 				}
-				_, err := fmt.Fprintln(c.stdout, line)
-				return err
+				return c.say(line)
 			})
 		}
 	}
@@ -572,8 +590,7 @@ func personAdd(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(p controller.Person) error {
-			_, err := fmt.Fprintln(c.stdout, c.tr("added %s (%s): %s", p.ID, p.Name, joinRoles(p.Roles)))
-			return err
+			return c.say(c.tr("added %s (%s): %s", p.ID, p.Name, joinRoles(p.Roles)))
 		})
 	}
 }
@@ -614,8 +631,7 @@ func cardAssign(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(cd controller.Card) error {
-			_, err := fmt.Fprintln(c.stdout, c.tr("card %s assigned to %s", cd.ID, cd.PersonID))
-			return err
+			return c.say(c.tr("card %s assigned to %s", cd.ID, cd.PersonID))
 		})
 	}
 }
@@ -628,8 +644,7 @@ func cardRevoke(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(cd controller.Card) error {
-			_, err := fmt.Fprintln(c.stdout, c.tr("card %s revoked", cd.ID))
-			return err
+			return c.say(c.tr("card %s revoked", cd.ID))
 		})
 	}
 }
@@ -670,9 +685,8 @@ func visitSubmit(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		return output(c, raw, func(v controller.Visit) error {
-			_, err := fmt.Fprintln(c.stdout, v.ID)
-			return err
+		return output(c, raw, func(v api.Visit) error {
+			return c.say(v.ID)
 		})
 	}
 }
@@ -705,9 +719,8 @@ func stepCommand(a controller.Action, short, textFlag, textUsage string) *comman
 			if err != nil {
 				return err
 			}
-			return output(c, raw, func(v controller.Visit) error {
-				_, err := fmt.Fprintln(c.stdout, c.tr("visit %s is now %s", v.ID, c.tr(string(v.State))))
-				return err
+			return output(c, raw, func(v api.Visit) error {
+				return c.say(c.tr("visit %s is now %s", v.ID, c.tr(string(v.State))))
 			})
 		}
 	}
@@ -719,7 +732,7 @@ func (c *cli) visitShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return output(c, raw, func(v controller.Visit) error {
+	return output(c, raw, func(v api.Visit) error {
 		names := c.names(ctx)
 		tw := newTable(c.stdout)
 		field := func(label, value string) { tw.row(c.tr(label), value) }
@@ -756,30 +769,76 @@ func (c *cli) visitShow(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintln(c.stdout)
 		if len(v.Steps) == 0 {
-			_, err := fmt.Fprintln(c.stdout, c.tr("No SOP step taken yet."))
-			return err
+			return c.say(c.tr("No SOP step taken yet."))
 		}
-		tw.row(c.tr("STEP"), c.tr("ACTIVITY"), c.tr("ACTION"), c.tr("WHO"), c.tr("WHEN"), c.tr("TOOK"), c.tr("STANDARD"), "", c.tr("NOTE"))
+		tw.row(c.tr("STEP"), c.tr("ACTIVITY"), c.tr("RECORDED"), c.tr("BY"), c.tr("WHEN"), c.tr("TOOK"), c.tr("STANDARD"), c.tr("RESULT"), c.tr("NOTE"))
 		for _, s := range v.Steps {
 			name, other := c.stepNames(s.Step)
-			standard, over := "-", ""
-			if s.Standard > 0 {
-				standard = duration(s.Standard)
-				if s.Took() > s.Standard {
-					over = c.tr("over")
+			when, took, result := c.when(s.At), "-", "-"
+			switch {
+			case !api.StepTimed(s.Step):
+				result = c.tr("not timed") + " (*)"
+			case s.At.IsZero(): // step 4 while the visitor is inside
+				when = c.tr("since %s", c.when(s.Started))
+				took = c.tr("%s so far", duration(c.now().Sub(s.Started)))
+				result = c.tr("in progress")
+			case s.Step == 4:
+				when = c.span(s.Started, s.At)
+				took = duration(time.Duration(s.Took))
+			default:
+				took = duration(time.Duration(s.Took))
+			}
+			if s.Timed && s.Standard > 0 {
+				result = c.tr("within")
+				if s.Over() {
+					result = c.tr("over by %s", duration(time.Duration(s.Took-s.Standard)))
 				}
 			}
-			tw.row(fmt.Sprint(s.Step), name, c.tr(string(s.Action)), s.Actor, c.when(s.At), duration(s.Took()), standard, over, oneLine(s.Note))
+			standard := "-"
+			if s.Standard > 0 {
+				standard = duration(time.Duration(s.Standard))
+			}
+			tw.row(fmt.Sprint(s.Step), name, c.stepRecorded(s), who(nil, s.Actor), when, took, standard, result, oneLine(s.Note))
 			if other != "" {
 				tw.row("", other, "", "", "", "", "", "", "")
 			}
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		return c.say("(*) " + c.tr("not timed: recorded at submission") + "; " + c.tr("the form is filled in on paper before"))
 	})
 }
 
-// oneLine keeps a free-text note on one table row.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// stepRecorded says what a step recorded, in the catalogue's history words
+// (submitted, checked, approved); step 4 says whether the visitor is inside
+// or left, step 5 that the ID was returned.
+func (c *cli) stepRecorded(s api.Step) string {
+	switch {
+	case s.Step == 4 && !s.At.IsZero():
+		return c.text().State(controller.StateExited)
+	case s.Action == controller.ActionReturnID:
+		return c.tr("ID returned")
+	}
+	return c.text().State(s.State)
+}
+
+// span formats the times a step began and ended, the day and zone once
+// when they share them.
+func (c *cli) span(start, end time.Time) string {
+	loc := c.client().location()
+	s, e := start.In(loc), end.In(loc)
+	if s.Format("2006-01-02") == e.Format("2006-01-02") {
+		return s.Format("2006-01-02 15:04:05") + " – " + e.Format("15:04:05 MST")
+	}
+	return c.when(start) + " – " + c.when(end)
+}
+
+// oneLine keeps a free-text note on one table row: its lines joined with
+// spaces. Other control characters stay, for escape to show.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\n' }), " ")
+}
 
 func visitList(fs *flag.FlagSet) action {
 	state := fs.String("state", "", "show only visits in `STATE`: submitted, checked, approved, rejected, inside, exited, reported, archive_ordered or archived")
@@ -792,15 +851,14 @@ func visitList(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		return output(c, raw, func(vs []controller.Visit) error {
+		return output(c, raw, func(vs []api.Visit) error {
 			if len(vs) == 0 {
-				_, err := fmt.Fprintln(c.stdout, c.tr("no visits"))
-				return err
+				return c.say(c.tr("no visits"))
 			}
 			tw := newTable(c.stdout)
 			tw.row("ID", c.tr("STATE"), c.tr("VISITOR"), c.tr("FROM"), c.tr("UNTIL"), c.tr("PURPOSE"))
 			for _, v := range vs {
-				tw.row(v.ID, c.tr(string(v.State)), v.VisitorID, c.when(v.From), c.when(v.Until), oneLine(v.Purpose))
+				tw.row(v.ID, c.tr(string(v.State)), v.VisitorID, c.when(v.From), c.when(v.Until), v.Purpose)
 			}
 			return tw.Flush()
 		})
@@ -821,8 +879,7 @@ func simTap(fs *flag.FlagSet) action {
 			if r.Reason != "" {
 				line += " (" + string(r.Reason) + ")"
 			}
-			_, err := fmt.Fprintln(c.stdout, line)
-			return err
+			return c.say(line)
 		})
 	}
 }
@@ -850,8 +907,7 @@ func simTamper(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(r api.TamperResult) error {
-			_, err := fmt.Fprintln(c.stdout, c.tr("enclosure of %s: %s", r.Door, c.tr(r.Enclosure)))
-			return err
+			return c.say(c.tr("enclosure of %s: %s", r.Door, c.tr(r.Enclosure)))
 		})
 	}
 }
@@ -868,8 +924,7 @@ func simDoor(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(r api.DoorResult) error {
-			_, err := fmt.Fprintf(c.stdout, "%s %s: %s\n", c.tr("door"), r.Door, c.tr(r.Contact))
-			return err
+			return c.say(fmt.Sprintf("%s %s: %s", c.tr("door"), r.Door, c.tr(r.Contact)))
 		})
 	}
 }
@@ -886,8 +941,7 @@ func simRex(fs *flag.FlagSet) action {
 			if !r.Logged {
 				line += "; " + c.tr("the audit log could not be written (%s)", r.Error)
 			}
-			_, err := fmt.Fprintln(c.stdout, line)
-			return err
+			return c.say(line)
 		})
 	}
 }
@@ -909,62 +963,6 @@ func timeRange(fs *flag.FlagSet) func(c *cli, q url.Values) error {
 			q.Set(f.name, t.Format(time.RFC3339))
 		}
 		return nil
-	}
-}
-
-func events(fs *flag.FlagSet) action {
-	window := timeRange(fs)
-	return func(ctx context.Context, c *cli, _ []string) error {
-		q := url.Values{}
-		if err := window(c, q); err != nil {
-			return err
-		}
-		resp, err := c.client().do(ctx, http.MethodGet, "/v1/events", q, nil)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		if c.json {
-			if _, err := io.Copy(c.stdout, resp.Body); err != nil {
-				return fmt.Errorf("read events: %w", err)
-			}
-			return trailerError(resp)
-		}
-		dec := json.NewDecoder(resp.Body)
-		if _, err := dec.Token(); err != nil { // [
-			return fmt.Errorf("read events: %w", err)
-		}
-		tw := newTable(c.stdout)
-		tw.row("SEQ", c.tr("TIME"), c.tr("TYPE"), c.tr("DOOR"), c.tr("READER"), c.tr("CARD"), c.tr("PERSON"), c.tr("VISIT"), c.tr("DECISION"), c.tr("REASON"), c.tr("ACTOR"), c.tr("DETAIL"))
-		for n := 1; dec.More(); n++ {
-			var e controller.Event
-			if err := dec.Decode(&e); err != nil {
-				tw.Flush()
-				if terr := trailerError(resp); terr != nil {
-					return terr
-				}
-				return fmt.Errorf("read events: %w", err)
-			}
-			typ, dec, reason := string(e.Type), string(e.Decision), string(e.Reason)
-			if c.lang == langID { // English keeps the log's own words, which scripts grep for
-				typ, dec = c.text().Event(e.Type), c.tr(dec)
-				if reason != "" {
-					reason = c.text().Reason(e.Reason)
-				}
-			}
-			tw.row(fmt.Sprint(e.Seq), c.when(e.Time), typ, dash(e.Door), dash(e.Reader), dash(e.Card),
-				dash(e.Person), dash(e.Visit), dash(dec), dash(reason), dash(e.Actor), dash(oneLine(e.Detail)))
-			if n%1000 == 0 { // keep memory bounded on long logs
-				tw.Flush()
-			}
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-			return fmt.Errorf("read events: %w", err)
-		}
-		return trailerError(resp)
 	}
 }
 
@@ -993,6 +991,12 @@ func export(fs *flag.FlagSet) action {
 		}
 		defer resp.Body.Close()
 		if *out == "" {
+			switch {
+			case *format == "jsonl":
+				return c.copyJSONLines(resp)
+			case c.terminal(c.stdout):
+				return c.copyEscapedLines(resp)
+			}
 			if _, err := io.Copy(c.stdout, resp.Body); err != nil {
 				return fmt.Errorf("read export: %w", err)
 			}
@@ -1023,8 +1027,7 @@ func export(fs *flag.FlagSet) action {
 			b, _ := json.Marshal(map[string]any{"file": *out, "format": *format, "count": json.Number(dashZero(count))})
 			return c.printJSON(b)
 		}
-		_, err = fmt.Fprintln(c.stdout, c.tr("exported %s events to %s", dashZero(count), *out))
-		return err
+		return c.say(c.tr("exported %s events to %s", dashZero(count), *out))
 	}
 }
 
@@ -1055,8 +1058,7 @@ func (c *cli) verify(ctx context.Context, _ []string) error {
 	if c.json {
 		return nil
 	}
-	_, err = fmt.Fprintln(c.stdout, c.tr("ok: %d events, hash chain intact", res.Count))
-	return err
+	return c.say(c.tr("ok: %d events, hash chain intact", res.Count))
 }
 
 // chainError is a broken audit log.

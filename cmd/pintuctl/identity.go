@@ -34,8 +34,7 @@ func personLink(fs *flag.FlagSet) action {
 			if p.UnixUser != "" {
 				line = c.tr("Unix account %s now acts as %s (%s)", p.UnixUser, p.ID, p.Name)
 			}
-			_, err := fmt.Fprintln(c.stdout, line)
-			return err
+			return c.say(line)
 		})
 	}
 }
@@ -56,8 +55,7 @@ func personPassword(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(map[string]string) error {
-			_, err := fmt.Fprintln(c.stdout, c.tr("console password of %s set; their other console sessions have ended", *id))
-			return err
+			return c.say(c.tr("console password of %s set; their other console sessions have ended", *id))
 		})
 	}
 }
@@ -117,7 +115,6 @@ func (c *cli) whoami(ctx context.Context, _ []string) error {
 		default:
 			line = c.tr("Unix account %s is linked to no person: it may read, and takes no action (root links it: pintuctl person link)", w.Account)
 		}
-		_, err := fmt.Fprintln(c.stdout, line)
-		return err
+		return c.say(line)
 	})
 }

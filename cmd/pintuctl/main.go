@@ -24,19 +24,16 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "pintuctl: %v\n", err)
-		os.Exit(1)
-	}
+	os.Exit(code)
 }
 
-// run runs the command line args, writing output to stdout and usage to
-// stderr. The caller prints the error it returns.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run runs the command line args, writing output to stdout and errors to
+// stderr, and returns the exit status (see exit.go).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := &cli{stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now}
-	return c.run(ctx, args)
+	return c.exit(c.run(ctx, args), args)
 }
 
 // defaultSocket is where pintud -sim puts its socket when run from the same
@@ -49,6 +46,7 @@ type cli struct {
 	stdin          io.Reader // nil: os.Stdin
 	getenv         func(string) string
 	now            func() time.Time
+	isTerminal     func(io.Writer) bool // nil: a *os.File on a terminal
 
 	// Flags accepted before and after the command.
 	socket  string
@@ -76,10 +74,12 @@ type command struct {
 // action runs a command with its positional arguments.
 type action func(ctx context.Context, c *cli, args []string) error
 
-// usageError is a command line mistake: run prints the usage with it.
+// usageError is a command line mistake: exit prints it with the one usage
+// line that fits.
 type usageError struct {
-	cmd *command // nil for the top level
-	err error
+	cmd  *command // nil for the top level
+	err  error
+	hint string // instead of the usage line, when set
 }
 
 func (e *usageError) Error() string {
@@ -113,11 +113,6 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
-	if ue, ok := errors.AsType[*usageError](err); ok {
-		c.usage(c.stderr, ue.cmd) // the caller prints the error after it
-		fmt.Fprintln(c.stderr)
-		return err
-	}
 	return err
 }
 
@@ -142,13 +137,14 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	}
 	cmd, rest := lookup(args)
 	if cmd == nil {
-		if groups[args[0]] && len(args) > 1 {
-			return usagef(nil, "unknown command %q", args[0]+" "+args[1])
-		}
 		if groups[args[0]] {
-			return usagef(nil, "%q needs a subcommand", args[0])
+			e := &usageError{err: fmt.Errorf("%q needs a subcommand", args[0]), hint: c.groupHint(args[0])}
+			if len(args) > 1 {
+				e.err = fmt.Errorf("unknown command %q", args[0]+" "+args[1])
+			}
+			return e
 		}
-		return usagef(nil, "unknown command %q", args[0])
+		return &usageError{err: fmt.Errorf("unknown command %q", args[0]), hint: c.tr(`Run "pintuctl help" for the commands.`)}
 	}
 	return c.runCommand(ctx, cmd, rest)
 }
@@ -183,7 +179,7 @@ func (c *cli) help(args []string) error {
 	}
 	cmd, rest := lookup(args)
 	if cmd == nil || len(rest) > 0 {
-		return usagef(nil, "help: unknown command %q", strings.Join(args, " "))
+		return &usageError{err: fmt.Errorf("help: unknown command %q", strings.Join(args, " ")), hint: c.tr(`Run "pintuctl help" for the commands.`)}
 	}
 	c.usage(c.stdout, cmd)
 	return nil
@@ -301,5 +297,11 @@ func (c *cli) usage(w io.Writer, cmd *command) {
                  id_ID.UTF-8; default en)
 
 Run "pintuctl help COMMAND" for a command's arguments and flags.
+
+Exit status: 0 done; 1 pintud refused or failed the request (the message
+says why); 2 the command line is wrong; 3 pintud cannot be reached; 4 the
+audit log's hash chain is broken (verify) or a bundle does not verify.
+With -json an error is one JSON object on stderr: {"error": "...",
+"code": "not_found"}; the codes are listed in the README.
 `, defaultSocket, installedSocket))
 }

@@ -55,16 +55,27 @@ type daemon struct {
 	ctrl  *controller.Controller
 	clock *clock
 	sock  string
+	// terminal makes pintuctl take its stdout for a terminal.
+	terminal bool
+	// stop stops the controller, as pintud does on SIGTERM, leaving the
+	// API up.
+	stop func()
 }
 
 func startDaemon(t *testing.T, mods ...func(*daemon, *api.Options)) *daemon {
+	t.Helper()
+	return startDaemonOn(t, memstore.New(), mods...)
+}
+
+// startDaemonOn starts pintud on store, which may hold records already.
+func startDaemonOn(t *testing.T, store controller.Store, mods ...func(*daemon, *api.Options)) *daemon {
 	t.Helper()
 	loc, err := time.LoadLocation("Asia/Jakarta")
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := &daemon{t: t, clock: &clock{now: t0}}
-	d.ctrl, err = controller.New(controller.DefaultConfig(), memstore.New(), nil, controller.Options{Now: d.clock.Now})
+	d.ctrl, err = controller.New(controller.DefaultConfig(), store, nil, controller.Options{Now: d.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,13 +91,16 @@ func startDaemon(t *testing.T, mods ...func(*daemon, *api.Options)) *daemon {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	ctrlCtx, stopCtrl := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { d.ctrl.Run(ctx) })
+	ctrlDone := make(chan struct{})
+	wg.Go(func() { d.ctrl.Run(ctrlCtx); close(ctrlDone) })
 	wg.Go(func() {
 		if err := srv.Serve(ctx, ln); err != nil {
 			t.Errorf("Serve = %v", err)
 		}
 	})
+	d.stop = func() { stopCtrl(); <-ctrlDone }
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	return d
 }
@@ -95,6 +109,7 @@ func startDaemon(t *testing.T, mods ...func(*daemon, *api.Options)) *daemon {
 type result struct {
 	stdout, stderr string
 	err            error
+	code           int // the exit status
 }
 
 // run runs pintuctl with args against d, with env as its environment.
@@ -111,8 +126,10 @@ func (d *daemon) run(env map[string]string, args ...string) result {
 			}
 			return ""
 		}}
+	c.isTerminal = func(io.Writer) bool { return d.terminal }
 	err := c.run(context.Background(), args)
-	return result{stdout: stdout.String(), stderr: stderr.String(), err: err}
+	code := c.exit(err, args)
+	return result{stdout: stdout.String(), stderr: stderr.String(), err: err, code: code}
 }
 
 // must runs pintuctl and fails the test if it fails.
@@ -334,8 +351,9 @@ func TestJSONValues(t *testing.T) {
 	}
 }
 
-// TestUsageErrors checks command-line mistakes fail with a message naming
-// the problem and the usage on stderr, and nothing on stdout.
+// TestUsageErrors checks command-line mistakes fail with exit status 2, a
+// message naming the problem and the one usage line that fits on stderr
+// (not the whole usage), and nothing on stdout.
 func TestUsageErrors(t *testing.T) {
 	d := startDaemon(t)
 	tests := []struct {
@@ -344,9 +362,9 @@ func TestUsageErrors(t *testing.T) {
 		wantUsage string // in stderr
 	}{
 		{"", "no command given", "Usage: pintuctl [-socket PATH]"},
-		{"bogus", `unknown command "bogus"`, "Commands:"},
-		{"visit bogus V0001", `unknown command "visit bogus"`, "Commands:"},
-		{"visit", `"visit" needs a subcommand`, "Commands:"},
+		{"bogus", `unknown command "bogus"`, `Run "pintuctl help" for the commands.`},
+		{"visit bogus V0001", `unknown command "visit bogus"`, "pintuctl visit commands: submit, check, approve, reject, return-id, report, order-archive, archive, show, list, dossier"},
+		{"visit", `"visit" needs a subcommand`, "pintuctl visit commands: submit, check,"},
 		{"--bogus status", "flag provided but not defined: -bogus", "Usage: pintuctl [-socket PATH]"},
 		{"person add --id ani --role officer", "person add: missing required flag --name", "Usage: pintuctl person add --id ID --name NAME"},
 		{"person add --id ani --name Ani --role officer --nick an", "flag provided but not defined: -nick", "Usage: pintuctl person add"},
@@ -370,7 +388,7 @@ func TestUsageErrors(t *testing.T) {
 		{"sim tamper --door server-room shut", `want open or close, got "shut"`, "Usage: pintuctl sim tamper"},
 		{"alarm ack --by koor", "alarm ack: missing argument ALARM-ID", "Usage: pintuctl alarm ack ALARM-ID [--by ID] [--note TEXT]"},
 		{"alarm list extra", `unexpected argument "extra"`, "Usage: pintuctl alarm list"},
-		{"alarm", `"alarm" needs a subcommand`, "Commands:"},
+		{"alarm", `"alarm" needs a subcommand`, "pintuctl alarm commands: list, ack"},
 		{"person update --name X", "missing required flag --id", "Usage: pintuctl person update --id ID"},
 		{"person update --id off", "nothing to change: give --name, --role, --org or --id-doc", "Usage: pintuctl person update"},
 		{"person disable", "missing required flag --id", "Usage: pintuctl person disable --id ID"},
@@ -380,7 +398,9 @@ func TestUsageErrors(t *testing.T) {
 		{"verify now", `unexpected argument "now"`, "Usage: pintuctl verify"},
 		{"--lang fr status", `unknown language "fr" (want en or id)`, "Usage: pintuctl [-socket PATH]"},
 		{"status --lang fr", `unknown language "fr" (want en or id)`, "Usage: pintuctl status"},
-		{"help bogus", `help: unknown command "bogus"`, "Commands:"},
+		{"help bogus", `help: unknown command "bogus"`, `Run "pintuctl help" for the commands.`},
+		{"events --limit -1", "--limit: want a number from 0 to 100000, got -1", "Usage: pintuctl events"},
+		{"events --tail --until 2026-11-03T00:00:00Z", "--until cannot be used with --tail", "Usage: pintuctl events"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
@@ -391,8 +411,12 @@ func TestUsageErrors(t *testing.T) {
 			if !strings.Contains(r.err.Error(), tt.wantErr) {
 				t.Errorf("pintuctl %s = %q, want it to contain %q", tt.args, r.err, tt.wantErr)
 			}
-			if !strings.Contains(r.stderr, tt.wantUsage) {
-				t.Errorf("stderr lacks %q:\n%s", tt.wantUsage, r.stderr)
+			if r.code != exitUsage {
+				t.Errorf("pintuctl %s exit status %d, want %d", tt.args, r.code, exitUsage)
+			}
+			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			if len(lines) != 2 || lines[0] != "pintuctl: "+r.err.Error() || !strings.Contains(lines[1], tt.wantUsage) {
+				t.Errorf("stderr =\n%s\nwant the error and one line with %q", r.stderr, tt.wantUsage)
 			}
 			if r.stdout != "" {
 				t.Errorf("stdout = %q, want nothing", r.stdout)
@@ -426,8 +450,8 @@ func TestServerErrors(t *testing.T) {
 			if r.err == nil || !strings.HasPrefix(r.err.Error(), tt.wantErr) {
 				t.Errorf("pintuctl %s = %v, want an error starting %q", tt.args, r.err, tt.wantErr)
 			}
-			if r.stdout != "" || r.stderr != "" {
-				t.Errorf("stdout %q, stderr %q; want both empty (main prints the error)", r.stdout, r.stderr)
+			if r.stdout != "" || r.stderr != "pintuctl: "+r.err.Error()+"\n" || r.code != exitFailure {
+				t.Errorf("stdout %q, stderr %q, exit %d; want only the error on stderr and exit 1", r.stdout, r.stderr, r.code)
 			}
 		})
 	}

@@ -110,8 +110,7 @@ func keyAdd(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(k api.KeyInfo) error {
-			_, err := fmt.Fprintf(c.stdout, "key %s added for %s\n", k.ID, k.Person)
-			return err
+			return c.say(fmt.Sprintf("key %s added for %s", k.ID, k.Person))
 		})
 	}
 }
@@ -123,9 +122,9 @@ func (c *cli) keyList(ctx context.Context, _ []string) error {
 	}
 	return output(c, raw, func(ks []api.KeyInfo) error {
 		tw := newTable(c.stdout)
-		tw.row("KEY", c.tr("PERSON"), "ADDED", "REVOKED")
+		tw.row(c.tr("KEY"), c.tr("PERSON"), c.tr("ADDED"), c.tr("REVOKED"))
 		for _, k := range ks {
-			tw.row(k.ID, k.Person, k.AddedAt, dash(k.RevokedAt))
+			tw.row(k.ID, k.Person, c.whenRFC3339(k.AddedAt), c.whenRFC3339(k.RevokedAt))
 		}
 		return tw.Flush()
 	})
@@ -139,8 +138,7 @@ func keyRevoke(fs *flag.FlagSet) action {
 			return err
 		}
 		return output(c, raw, func(k api.KeyInfo) error {
-			_, err := fmt.Fprintf(c.stdout, "key %s revoked\n", k.ID)
-			return err
+			return c.say(fmt.Sprintf("key %s revoked", k.ID))
 		})
 	}
 }
@@ -239,7 +237,7 @@ func remoteAction(fs *flag.FlagSet, a remote.Action) action {
 					return err
 				}
 			} else if r.Accepted {
-				fmt.Fprintf(c.stdout, "%s accepted (command %s, audit event %d)\n", a, r.ID, r.Seq)
+				c.say(fmt.Sprintf("%s accepted (command %s, audit event %d)", a, r.ID, r.Seq))
 			}
 			if !r.Accepted {
 				return fmt.Errorf("%w: %s: %s", errRefused, r.Reason, r.Detail)

@@ -141,8 +141,7 @@ func (c *cli) wrote(what, path string, extra map[string]any) error {
 		b, _ := json.Marshal(m)
 		return c.printJSON(b)
 	}
-	_, err := fmt.Fprintln(c.stdout, c.tr("wrote %s to %s", what, path))
-	return err
+	return c.say(c.tr("wrote %s to %s", what, path))
 }
 
 func visitDossier(fs *flag.FlagSet) action {
@@ -162,7 +161,7 @@ func visitDossier(fs *flag.FlagSet) action {
 			return err
 		}
 		if draft && !c.json {
-			fmt.Fprintln(c.stdout, c.tr("KONSEP/DRAFT: visit %s is not archived", id))
+			c.say(c.tr("KONSEP/DRAFT: visit %s is not archived", id))
 		}
 		return nil
 	}
@@ -263,7 +262,7 @@ func verifyBundle(fs *flag.FlagSet) action {
 		}
 		m, err := bundle.Verify(f, fi.Size(), pub)
 		if err != nil {
-			return fmt.Errorf("%s: %w", args[0], err)
+			return &bundleError{fmt.Errorf("%s: %w", args[0], err)}
 		}
 		if c.json {
 			b, _ := json.Marshal(map[string]any{"ok": true, "manifest": m})
@@ -278,11 +277,11 @@ func verifyBundle(fs *flag.FlagSet) action {
 		if prev == "" {
 			prev = c.tr("(none: the log's first event)")
 		}
-		fmt.Fprintln(c.stdout, c.tr("ok: bundle of %s, signed by key %s", m.Site, m.KeyID))
-		fmt.Fprintln(c.stdout, "  "+c.tr("events seq %s to %s (%d), %s to %s", strconv.FormatUint(m.FirstSeq, 10), strconv.FormatUint(m.LastSeq, 10), m.Events, at(m.Since), at(m.Until)))
-		fmt.Fprintln(c.stdout, "  "+c.tr("hash chain intact from prev %s", prev))
-		fmt.Fprintln(c.stdout, "  "+c.tr("to last hash %s", m.LastHash))
-		fmt.Fprintln(c.stdout, "  "+c.tr("%d files, every SHA-256 matches", len(m.Files))+"; "+c.tr("made %s", at(m.Created)))
+		c.say(c.tr("ok: bundle of %s, signed by key %s", m.Site, m.KeyID))
+		c.say("  " + c.tr("events seq %s to %s (%d), %s to %s", strconv.FormatUint(m.FirstSeq, 10), strconv.FormatUint(m.LastSeq, 10), m.Events, at(m.Since), at(m.Until)))
+		c.say("  " + c.tr("hash chain intact from prev %s", prev))
+		c.say("  " + c.tr("to last hash %s", m.LastHash))
+		c.say("  " + c.tr("%d files, every SHA-256 matches", len(m.Files)) + "; " + c.tr("made %s", at(m.Created)))
 		return nil
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/pintu/pintu/controller"
@@ -71,9 +72,13 @@ func seedDemo(ctx context.Context, c *controller.Controller, out io.Writer, sock
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.ID, p.Roles[0], p.card)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "\nVisit %s for vina is approved. Walk it in with an escort:\n", visit)
-	fmt.Fprintf(out, "  pintuctl -socket %s sim tap --door server-room --reader entry --card 2001\n", socket)
-	fmt.Fprintf(out, "  pintuctl -socket %s sim tap --door server-room --reader entry --card 1004\n", socket)
-	fmt.Fprintf(out, "  pintuctl -socket %s status\n\n", socket)
+	fmt.Fprintf(out, "\nVisit %s for vina is approved. In another terminal, walk it in with an escort:\n", visit)
+	if abs, err := filepath.Abs(socket); err == nil {
+		socket = abs
+	}
+	fmt.Fprintf(out, "  export PINTU_SOCKET=%s\n", socket)
+	fmt.Fprintf(out, "  pintuctl sim tap --door server-room --reader entry --card 2001   # vina: pending, waits for an escort\n")
+	fmt.Fprintf(out, "  pintuctl sim tap --door server-room --reader entry --card 1004   # oki: both let in\n")
+	fmt.Fprintf(out, "  pintuctl status\n\n")
 	return nil
 }

@@ -80,6 +80,7 @@ func refusal(err error) (string, bool) {
 
 var (
 	errUsage    = errors.New("usage")
+	errHelp     = errors.New("help") // -h: the usage was printed; exit 0
 	errReported = errors.New("reported")
 )
 
@@ -92,65 +93,103 @@ type flags struct {
 	force                  bool
 }
 
-func parseFlags(args []string, stderr io.Writer) (flags, error) {
+// synopsis is pintud's usage, one line per mode.
+const synopsis = `usage: pintud -sim [-demo] [-data DIR]
+       pintud -config FILE [-data DIR]
+       pintud -check-config -config FILE
+       pintud -hwcheck -config FILE
+       pintud -restore FILE (-data DIR | -config FILE) [-force]
+`
+
+// usageHint follows a mistake on the command line: one line, not the whole
+// usage.
+const usageHint = `run "pintud -h" for the modes and every flag`
+
+func parseFlags(args []string, stdout, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("pintud", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are printed below, the usage only on -h
+	fs.Usage = func() {}
 	fs.BoolVar(&f.sim, "sim", false, "run on simulated hardware (with the embedded default config unless -config is given)")
 	fs.BoolVar(&f.demo, "demo", false, "seed demo people, cards and an approved visit, and print the cards to tap")
 	fs.BoolVar(&f.checkConfig, "check-config", false, "validate -config, print the problems and exit 0 or 1")
 	fs.BoolVar(&f.hwcheck, "hwcheck", false, "check the wiring of -config: pulse each relay, print inputs and card reads until interrupted")
 	fs.StringVar(&f.configPath, "config", "", "config file (YAML)")
-	fs.StringVar(&f.dataDir, "data", "", "state directory (default: the config's state_dir, ./pintu-data)")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&f.dataDir, "data", "", "state `DIR`: the database and the API socket go in it, whatever the config says (default: the config's state_dir, ./pintu-data)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text (times in the site's zone) or json (times in UTC)")
 	fs.StringVar(&f.restore, "restore", "", "restore the backup `FILE` into the state directory of a stopped pintud, after checking it")
 	fs.BoolVar(&f.force, "force", false, "with -restore: replace a database that holds another log, or a longer one")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pintud -sim [-demo] [-data DIR]")
-		fmt.Fprintln(stderr, "       pintud -config FILE [-data DIR]")
-		fmt.Fprintln(stderr, "       pintud -check-config -config FILE")
-		fmt.Fprintln(stderr, "       pintud -hwcheck -config FILE")
-		fmt.Fprintln(stderr, "       pintud -restore FILE (-data DIR | -config FILE) [-force]")
-		fs.PrintDefaults()
+	usage := func(format string, args ...any) (flags, error) {
+		fmt.Fprintf(stderr, "pintud: "+format+"\n%s\n", append(args, usageHint)...)
+		return f, errUsage
 	}
 	if err := fs.Parse(args); err != nil {
-		return f, errUsage
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, synopsis+"\nFlags:\n")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			fmt.Fprint(stdout, exitStatusHelp)
+			return f, errHelp
+		}
+		return usage("%v", err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "pintud: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return f, errUsage
+		return usage("unexpected argument %q", fs.Arg(0))
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
-		fmt.Fprintf(stderr, "pintud: -log-format %q: want text or json\n", f.logFormat)
-		return f, errUsage
+		return usage("-log-format %q: want text or json", f.logFormat)
 	}
 	if f.hwcheck && f.configPath == "" {
-		fmt.Fprintln(stderr, "pintud: -hwcheck needs -config FILE")
-		return f, errUsage
+		return usage("-hwcheck needs -config FILE")
 	}
 	if f.checkConfig && f.configPath == "" {
-		fmt.Fprintln(stderr, "pintud: -check-config needs -config FILE")
-		return f, errUsage
+		return usage("-check-config needs -config FILE")
 	}
 	if f.restore != "" && f.dataDir == "" && f.configPath == "" {
-		fmt.Fprintln(stderr, "pintud: -restore needs -data DIR, or -config FILE for its state_dir")
-		return f, errUsage
+		return usage("-restore needs -data DIR, or -config FILE for its state_dir")
 	}
 	if f.force && f.restore == "" {
-		fmt.Fprintln(stderr, "pintud: -force is for -restore only")
-		return f, errUsage
+		return usage("-force is for -restore only")
 	}
 	if !f.sim && f.configPath == "" && !f.checkConfig && f.restore == "" {
-		fmt.Fprintln(stderr, "pintud: give -config FILE, or -sim to run on simulated hardware")
-		fs.Usage()
-		return f, errUsage
+		return usage("give -config FILE, or -sim to run on simulated hardware")
 	}
 	return f, nil
 }
 
+// exitStatusHelp ends pintud -h.
+const exitStatusHelp = `
+Exit status: 0 stopped by SIGINT or SIGTERM, or a one-shot mode that
+succeeded; 1 any other failure (worth a restart); 2 the command line is
+wrong; 3 refused to start until a person acts (an invalid config, a damaged
+or newer state file, a damaged file system).
+`
+
+// newLogger is pintud's log: text with times in the site's zone, for the
+// people who read the journal, or JSON with times in UTC, for machines.
+func newLogger(w io.Writer, format string, loc *time.Location) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: inZone(time.UTC)}))
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{ReplaceAttr: inZone(loc)}))
+}
+
+// inZone shows every time of a log record, its own and its attributes', in
+// loc.
+func inZone(loc *time.Location) func([]string, slog.Attr) slog.Attr {
+	return func(_ []string, a slog.Attr) slog.Attr {
+		if a.Value.Kind() == slog.KindTime {
+			a.Value = slog.TimeValue(a.Value.Time().In(loc))
+		}
+		return a
+	}
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseFlags(args, stderr)
+	f, err := parseFlags(args, stdout, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -163,13 +202,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 
-	var h slog.Handler = slog.NewTextHandler(stderr, nil)
-	if f.logFormat == "json" {
-		h = slog.NewJSONHandler(stderr, nil)
-	}
-	log := slog.New(h)
 	if f.hwcheck {
-		return hwcheck(ctx, f.configPath, newResolver, stdout, log)
+		loc := time.Local // hwcheck reports a config it cannot load itself
+		if cfg, err := config.Load(f.configPath); err == nil {
+			loc = cfg.Location
+		}
+		return hwcheck(ctx, f.configPath, newResolver, stdout, newLogger(stderr, f.logFormat, loc))
 	}
 
 	cfg := config.Default()
@@ -179,8 +217,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return refuse(err)
 		}
 	}
+	log := newLogger(stderr, f.logFormat, cfg.Location)
 	if f.dataDir != "" {
-		cfg.SetStateDir(f.dataDir)
+		if err := cfg.SetStateDir(f.dataDir); err != nil {
+			fmt.Fprintf(stderr, "pintud: -data: %v\n", err)
+			return errUsage
+		}
+	} else if f.demo {
+		// A demo of its own: it never leaves people in ./pintu-data for a
+		// walkthrough to trip over, and runs the same every time.
+		dir, err := os.MkdirTemp("", "pintu-demo-")
+		if err != nil {
+			return fmt.Errorf("demo: create its state directory: %w", err)
+		}
+		defer os.RemoveAll(dir) // after the store and the socket close: deferred first
+		if err := cfg.SetStateDir(dir); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		fmt.Fprintf(stdout, "pintud -demo keeps its state in %s and removes it when it stops (-data DIR keeps it).\n", dir)
 	}
 	if f.restore != "" {
 		return restore(restoreOpts{file: f.restore, dir: cfg.StateDir, force: f.force, now: time.Now}, stdout)

@@ -30,7 +30,11 @@
 //	POST /v1/alarms/{id}/ack             acknowledge an alarm {[by], note}: by a coordinator or the head
 //	POST /v1/doors/lockdown              lock a door down {door, [by]}; every door when door is empty
 //	POST /v1/doors/release               release a lockdown {door, [by]}; every door when door is empty
-//	GET  /v1/events?since=T&until=T      audit events as a JSON array
+//	GET  /v1/events?since=T&until=T[&limit=N][&after=SEQ]   audit events as a JSON array;
+//	                                     limit: the newest N; after: those after seq SEQ
+//	GET  /v1/events?follow=true[&limit=N][&since=T][&after=SEQ]   JSON lines: the newest N,
+//	                                     then each event as it is committed, until pintud's
+//	                                     "stopped" event or the client leaves
 //	GET  /v1/export?format=csv|jsonl&since=T&until=T[&delimiter=;]
 //	GET  /v1/verify                      {ok, count, broken_seq, reason}
 //	GET  /v1/visits/{id}/dossier?lang=id|en      the visit's dossier (PDF)
@@ -39,14 +43,19 @@
 //	GET  /v1/site/key                    the site's public key (minisign)
 //	GET  /v1/backup                      a consistent copy of the state file (bbolt)
 //
-// Times in JSON are RFC 3339 in UTC; the CSV export writes them in the
+// Times in JSON are RFC 3339 in UTC, and durations are Go's duration text
+// ("5m0s", "1h2m3s"), never nanoseconds; a visit's steps say whether they
+// are timed (step 1 is the submission instant) and how long they took. The
+// CSV export writes times in the
 // site's time zone to the second, with the zone's name and the UTC time to
 // the nanosecond in columns of their own. Every response carries the site's time zone name
 // in the Pintu-Time-Zone header so clients can show times as the site sees
-// them. Errors are {"error": "..."} with a status that says what kind: 400 bad
-// request, 403 wrong role or not identified, 404 unknown, 409 conflict (exists, wrong visit
-// state, separation of duties, already done), 503 storage failure or
-// controller stopped.
+// them. Errors are {"error": "...", "code": "..."} with a status that says
+// what kind: 400 bad request (code invalid), 403 wrong role or not
+// identified (wrong_role, unauthenticated), 404 unknown (not_found), 409
+// conflict (exists, wrong_state, separation_of_duties, already_done), 503
+// storage failure or controller stopped (storage_failure, stopped,
+// unavailable), 500 anything else (internal).
 //
 // # Authentication
 //

@@ -52,9 +52,51 @@ func statusFor(err error) int {
 	return http.StatusInternalServerError
 }
 
-// errorBody is the JSON of every error response.
+// errorBody is the JSON of every error response: the message for people
+// and a code for programs.
 type errorBody struct {
 	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// codeFor names an error for programs: the kind of the domain's sentinel
+// errors, or what the API itself found.
+func codeFor(err error, status int) string {
+	for _, k := range []struct {
+		err  error
+		code string
+	}{
+		{controller.ErrInvalid, "invalid"},
+		{controller.ErrNotFound, "not_found"},
+		{controller.ErrExists, "exists"},
+		{controller.ErrWrongState, "wrong_state"},
+		{controller.ErrSeparation, "separation_of_duties"},
+		{controller.ErrAlready, "already_done"},
+		{controller.ErrWrongRole, "wrong_role"},
+		{controller.ErrUnauthenticated, "unauthenticated"},
+		{controller.ErrStorage, "storage_failure"},
+		{controller.ErrStopped, "stopped"},
+	} {
+		if errors.Is(err, k.err) {
+			return k.code
+		}
+	}
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		return "invalid"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	case http.StatusRequestTimeout:
+		return "timeout"
+	}
+	if status < 500 {
+		return "refused"
+	}
+	return "internal"
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -64,7 +106,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		level = s.log.Error
 	}
 	level("api: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
-	writeJSON(w, status, errorBody{Error: err.Error()})
+	writeJSON(w, status, errorBody{Error: err.Error(), Code: codeFor(err, status)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -72,7 +114,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		// Only plain data is sent; a failure here is a bug.
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(errorBody{Error: fmt.Sprintf("api: encode response: %v", err)})
+		b, _ = json.Marshal(errorBody{Error: fmt.Sprintf("api: encode response: %v", err), Code: "internal"})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

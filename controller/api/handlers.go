@@ -218,7 +218,7 @@ func (s *Server) submitVisit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, utcVisit(v))
+	writeJSON(w, http.StatusCreated, wireVisit(v))
 	return nil
 }
 
@@ -239,10 +239,7 @@ func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	for i := range vs {
-		vs[i] = utcVisit(vs[i])
-	}
-	writeJSON(w, http.StatusOK, nonNil(vs))
+	writeJSON(w, http.StatusOK, wireVisits(vs))
 	return nil
 }
 
@@ -251,7 +248,7 @@ func (s *Server) getVisit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, utcVisit(v))
+	writeJSON(w, http.StatusOK, wireVisit(v))
 	return nil
 }
 
@@ -272,7 +269,7 @@ func (s *Server) stepVisit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, utcVisit(v))
+	writeJSON(w, http.StatusOK, wireVisit(v))
 	return nil
 }
 
@@ -501,15 +498,4 @@ func utcCard(c controller.Card) controller.Card {
 	c.AssignedAt = c.AssignedAt.UTC()
 	c.RevokedAt = c.RevokedAt.UTC()
 	return c
-}
-
-func utcVisit(v controller.Visit) controller.Visit {
-	v.From, v.Until = v.From.UTC(), v.Until.UTC()
-	v.EnteredAt, v.ExitedAt = v.EnteredAt.UTC(), v.ExitedAt.UTC()
-	v.Steps = nonNil(slices.Clone(v.Steps))
-	for i := range v.Steps {
-		v.Steps[i].Started = v.Steps[i].Started.UTC()
-		v.Steps[i].At = v.Steps[i].At.UTC()
-	}
-	return v
 }

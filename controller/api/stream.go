@@ -118,13 +118,66 @@ func utcEvent(e controller.Event) controller.Event {
 	return e
 }
 
-func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
+// MaxEventLimit is the most events GET /v1/events?limit= returns.
+const MaxEventLimit = 100000
+
+// eventsQuery is GET /v1/events's query: the time window, and limit (the
+// newest events only), after (events after a seq) and follow.
+type eventsQuery struct {
+	q      controller.EventQuery
+	limit  int // 0: every matching event (without follow), none of the old ones (with follow)
+	follow bool
+}
+
+func readEventsQuery(r *http.Request) (eventsQuery, error) {
+	var eq eventsQuery
 	q, err := timeQuery(r)
+	if err != nil {
+		return eq, err
+	}
+	eq.q = q
+	vals := r.URL.Query()
+	if v := vals.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxEventLimit {
+			return eq, badRequest("query parameter \"limit\": %q: want a number from 1 to %d", v, MaxEventLimit)
+		}
+		eq.limit = n
+	}
+	if v := vals.Get("after"); v != "" {
+		seq, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return eq, badRequest("query parameter \"after\": %q: want an event seq", v)
+		}
+		eq.q.FromSeq = seq + 1
+	}
+	if v := vals.Get("follow"); v != "" {
+		f, err := strconv.ParseBool(v)
+		if err != nil {
+			return eq, badRequest("query parameter \"follow\": %q: want true or false", v)
+		}
+		eq.follow = f
+	}
+	if eq.follow && !eq.q.Until.IsZero() {
+		return eq, badRequest("query parameter \"until\" cannot be given with \"follow\": new events are always later")
+	}
+	return eq, nil
+}
+
+// events answers GET /v1/events: a JSON array of the matching events (the
+// newest limit of them, with limit), or with follow a stream of JSON lines:
+// the newest limit events, then each new one as it is committed, until the
+// client goes away or pintud stops.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
+	eq, err := readEventsQuery(r)
 	if err != nil {
 		return err
 	}
+	if eq.follow {
+		return s.follow(w, r, eq)
+	}
 	st := &stream{w: w, contentType: "application/json"}
-	err = eachEvent(r.Context(), s.evlog, q, func(e controller.Event) error {
+	write := func(e controller.Event) error {
 		b, err := json.Marshal(utcEvent(e))
 		if err != nil {
 			return fmt.Errorf("encode event %d: %w", e.Seq, err)
@@ -136,13 +189,144 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		st.n++
 		_, err = st.Write(append([]byte(sep), b...))
 		return err
-	})
+	}
+	if eq.limit > 0 {
+		var evs []controller.Event
+		if evs, _, err = s.newest(r.Context(), eq.q, eq.limit); err == nil {
+			for _, e := range evs {
+				if err = write(e); err != nil {
+					break
+				}
+			}
+		}
+	} else {
+		err = eachEvent(r.Context(), s.evlog, eq.q, write)
+	}
 	if err == nil {
 		end := "\n]\n"
 		if st.n == 0 {
 			end = "[]\n"
 		}
 		_, err = io.WriteString(st, end)
+	}
+	return s.finish(st, r, err)
+}
+
+// newest returns the newest n events matching q, oldest first, and the
+// seq of the log's head when it began. It reads the log backwards in
+// windows that double, so the last events of a long log cost what a short
+// log's do.
+func (s *Server) newest(ctx context.Context, q controller.EventQuery, n int) ([]controller.Event, uint64, error) {
+	head, _, err := s.ctrl.Head(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	hi := head
+	if q.ToSeq != 0 && q.ToSeq < hi {
+		hi = q.ToSeq
+	}
+	lo := max(q.FromSeq, 1)
+	var chunks [][]controller.Event // newest first
+	count := 0
+	for span := uint64(max(n, 64)); hi >= lo && count < n; span *= 2 {
+		from := lo
+		if hi-lo+1 > span {
+			from = hi - span + 1
+		}
+		wq := q
+		wq.FromSeq, wq.ToSeq = from, hi
+		var chunk []controller.Event
+		if err := eachEvent(ctx, s.evlog, wq, func(e controller.Event) error {
+			chunk = append(chunk, e)
+			return nil
+		}); err != nil {
+			return nil, 0, err
+		}
+		if k := n - count; len(chunk) > k {
+			chunk = chunk[len(chunk)-k:]
+		}
+		chunks = append(chunks, chunk)
+		count += len(chunk)
+		hi = from - 1
+	}
+	out := make([]controller.Event, 0, count)
+	for i := len(chunks) - 1; i >= 0; i-- {
+		out = append(out, chunks[i]...)
+	}
+	return out, head, nil
+}
+
+// followWrite bounds each write to a follower: one that stops reading
+// (a suspended pintuctl) is dropped rather than held forever.
+const followWrite = 30 * time.Second
+
+// follow streams the newest eq.limit events, then every event committed
+// after, as JSON lines. It ends when the client goes away, a write stalls,
+// or the log records that pintud stopped.
+func (s *Server) follow(w http.ResponseWriter, r *http.Request, eq eventsQuery) error {
+	ctx := r.Context()
+	// Watch before reading the head: a commit in between wakes the loop.
+	watch, stop := s.ctrl.Watch()
+	defer stop()
+	var old []controller.Event
+	head, _, err := s.ctrl.Head(ctx)
+	if err != nil {
+		return err
+	}
+	if eq.limit > 0 {
+		if old, head, err = s.newest(ctx, eq.q, eq.limit); err != nil {
+			return err
+		}
+	}
+	rc := http.NewResponseController(w)
+	st := &stream{w: w, contentType: "application/x-ndjson"}
+	stopped := false
+	write := func(e controller.Event) error {
+		b, err := json.Marshal(utcEvent(e))
+		if err != nil {
+			return fmt.Errorf("encode event %d: %w", e.Seq, err)
+		}
+		st.n++
+		stopped = e.Type == controller.EventStopped
+		_, err = st.Write(append(b, '\n'))
+		return err
+	}
+	send := func(evs func(func(controller.Event) error) error) error {
+		_ = rc.SetWriteDeadline(time.Now().Add(followWrite)) // unsupported only on test recorders
+		if err := evs(write); err != nil {
+			return err
+		}
+		if !st.started { // the headers go out before the first event
+			st.Write(nil)
+		}
+		return rc.Flush()
+	}
+	err = send(func(fn func(controller.Event) error) error {
+		for _, e := range old {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	stopped = false // a stop before this run is history
+	q := eq.q
+	q.FromSeq = max(q.FromSeq, head+1)
+	for err == nil && !stopped {
+		select {
+		case <-ctx.Done():
+			return s.finish(st, r, nil)
+		case <-watch:
+		}
+		err = send(func(fn func(controller.Event) error) error {
+			return eachEvent(ctx, s.evlog, q, func(e controller.Event) error {
+				q.FromSeq = e.Seq + 1
+				return fn(e)
+			})
+		})
+	}
+	if st.err != nil || ctx.Err() != nil {
+		return s.finish(st, r, nil) // the client went away
 	}
 	return s.finish(st, r, err)
 }

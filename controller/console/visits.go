@@ -179,6 +179,7 @@ func groupNext(ns []controller.NextStep) []nextGroup {
 type stepRow struct {
 	N, Name, What, Who, When, Took, Standard, Note string
 	Over                                           bool
+	Untimed                                        bool // step 1: the instant of submission
 }
 
 func (s *Server) visit(q *rq) error {
@@ -204,6 +205,9 @@ func (s *Server) renderVisit(q *rq, id string) error {
 			Took: q.dur(st.Took()), Standard: q.dur(st.Standard), Over: st.Standard > 0 && st.Took() > st.Standard, Note: st.Note}
 		if st.Action == controller.ActionEnter || st.Action == controller.ActionExit {
 			r.What = q.t.Action(st.Action)
+		}
+		if st.Step == 1 { // the paper form is filled in before anything is recorded
+			r.Took, r.Over, r.Untimed = q.T("not timed: recorded at submission"), false, true
 		}
 		if st.At.IsZero() { // step 4 runs while the visitor is inside
 			took := q.now.Sub(st.Started)

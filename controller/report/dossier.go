@@ -214,6 +214,11 @@ func stepRows(v controller.Visit, lang Lang, ck clock, who people) [][]cell {
 		when := ck.span(s.Started, s.At)
 		took, remark := lang.dur(s.Took()), cell{}
 		switch {
+		case n == 1:
+			// The form is filled in on paper before anything is recorded:
+			// step 1 is the instant of submission, not a measured time.
+			took = "-"
+			remark = cell{s: lang.t(text{"tidak diukur: dicatat saat pengajuan", "not timed: recorded at submission"}), color: grey}
 		case s.At.IsZero():
 			took = "-"
 			remark = cell{s: lang.t(text{"sedang berlangsung", "in progress"})}

@@ -73,6 +73,18 @@ var messages = [][2]string{
 	{"STANDARD", "MUTU BAKU"},
 	{"NOTE", "CATATAN"},
 	{"over", "melebihi"},
+	{"RECORDED", "TERCATAT"},
+	{"BY", "OLEH"},
+	{"RESULT", "HASIL"},
+	{"not timed", "tidak diukur"},
+	{"the form is filled in on paper before", "formulir diisi di atas kertas sebelumnya"},
+	{"not timed: recorded at submission", "tidak diukur: dicatat saat pengajuan"},
+	{"in progress", "sedang berlangsung"},
+	{"within", "sesuai"},
+	{"over by %s", "melebihi %s"},
+	{"KEY", "KUNCI"},
+	{"ADDED", "DITAMBAHKAN"},
+	{"REVOKED", "DICABUT"},
 	{"No SOP step taken yet.", "Belum ada langkah SOP."},
 	{"STATE", "STATUS"},
 	{"VISITOR", "PENGUNJUNG"},
@@ -134,7 +146,8 @@ var messages = [][2]string{
 	{"CARD", "KARTU"},
 	{"DECISION", "KEPUTUSAN"},
 	{"REASON", "ALASAN"},
-	{"ACTOR", "PELAKU"},
+	{"no events", "tidak ada peristiwa"},
+	{"card %s", "kartu %s"},
 	{"DETAIL", "RINCIAN"},
 	{"exported %s events to %s", "%s peristiwa diekspor ke %s"},
 	{"ok: %d events, hash chain intact", "ok: %d peristiwa, rantai hash utuh"},
@@ -224,6 +237,12 @@ var messages = [][2]string{
                  id_ID.UTF-8; default en)
 
 Run "pintuctl help COMMAND" for a command's arguments and flags.
+
+Exit status: 0 done; 1 pintud refused or failed the request (the message
+says why); 2 the command line is wrong; 3 pintud cannot be reached; 4 the
+audit log's hash chain is broken (verify) or a bundle does not verify.
+With -json an error is one JSON object on stderr: {"error": "...",
+"code": "not_found"}; the codes are listed in the README.
 `, `Setiap perintah menerima opsi ini, sebelum atau sesudah perintah:
   -socket PATH   soket API pintud (env PINTU_SOCKET; bawaan %s,
                  atau %s bila paketnya terpasang)
@@ -232,7 +251,17 @@ Run "pintuctl help COMMAND" for a command's arguments and flags.
                  id_ID.UTF-8; bawaan en)
 
 Jalankan "pintuctl help PERINTAH" untuk argumen dan opsi sebuah perintah.
+
+Status keluar: 0 selesai; 1 pintud menolak atau gagal menjalankan permintaan
+(pesannya menyebut alasannya); 2 baris perintah salah; 3 pintud tidak dapat
+dihubungi; 4 rantai hash log audit putus (verify) atau bundel tidak lolos
+verifikasi. Dengan -json kesalahan berupa satu objek JSON di stderr:
+{"error": "...", "code": "not_found"}; daftar kodenya ada di README.
 `},
+	{`"pintuctl help" lists the commands`, `"pintuctl help" menampilkan daftar perintah`},
+	{`"pintuctl help %s" explains it`, `"pintuctl help %s" menjelaskannya`},
+	{`Run "pintuctl help" for the commands.`, `Jalankan "pintuctl help" untuk daftar perintah.`},
+	{"%s commands: %s", "perintah %s: %s"},
 	{"show each door's lock and contact, lockdown, active alarms and who is inside", "tampilkan kunci dan sensor setiap pintu, penguncian, alarm aktif dan siapa yang di dalam"},
 	{"register a person: staff (admin, coordinator, head, officer) or a visitor", "daftarkan orang: staf (admin, coordinator, head, officer) atau pengunjung"},
 	{"change a person's name, roles, organisation or identity document; only the flags given", "ubah nama, peran, instansi atau tanda pengenal seseorang; hanya opsi yang diberikan"},
@@ -255,7 +284,7 @@ Jalankan "pintuctl help PERINTAH" untuk argumen dan opsi sebuah perintah.
 	{"simulated hardware: open or close a door", "perangkat simulasi: buka atau tutup pintu"},
 	{"simulated hardware: press a door's request-to-exit button", "perangkat simulasi: tekan tombol keluar pintu"},
 	{"simulated hardware: open or close a door's enclosure (its tamper switch)", "perangkat simulasi: buka atau tutup kotak perangkat pintu (sakelar gangguan)"},
-	{"show the audit log", "tampilkan log audit"},
+	{"show the audit log; --tail follows it as events are recorded", "tampilkan log audit; --tail mengikutinya saat peristiwa dicatat"},
 	{"export the audit log for auditors, one row per event", "ekspor log audit untuk auditor, satu baris per peristiwa"},
 	{"check the audit log's hash chain from the first event", "periksa rantai hash log audit dari peristiwa pertama"},
 	{"the visit's file for auditors: an A4 PDF in SOP order, marked KONSEP/DRAFT until archived", "berkas kunjungan untuk auditor: PDF A4 urut SOP, bertanda KONSEP/DRAFT sampai diarsipkan"},
