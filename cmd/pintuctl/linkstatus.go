@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
-	"unicode"
 )
 
 // linkStatus is the "mqtt" member of GET /v1/status (mqttlink.LinkState):
@@ -33,12 +31,12 @@ func (c *cli) printMQTT(w io.Writer, raw []byte) {
 		return
 	}
 	m := st.MQTT
-	fmt.Fprintf(w, "\nMQTT: %s %s %s (%s)\n", c.tr(m.State), c.tr("since"), c.when(m.Since), printable(m.Broker))
+	fmt.Fprintf(w, "\nMQTT: %s %s %s (%s)\n", c.tr(m.State), c.tr("since"), c.when(m.Since), escape(m.Broker))
 	if m.State != "connected" && m.FailedAttempts > 0 {
 		fmt.Fprintf(w, "  %s: %d\n", c.tr("failed attempts"), m.FailedAttempts)
 	}
 	if m.LastError != "" {
-		fmt.Fprintf(w, "  %s: %s (%s)\n", c.tr("last error"), printable(m.LastError), c.when(m.LastErrorAt))
+		fmt.Fprintf(w, "  %s: %s (%s)\n", c.tr("last error"), escape(m.LastError), c.when(m.LastErrorAt))
 	}
 	backlog := fmt.Sprint(m.Backlog)
 	if m.Backlog < 0 {
@@ -51,16 +49,4 @@ func (c *cli) printMQTT(w io.Writer, raw []byte) {
 	if m.DownAlarm {
 		fmt.Fprintf(w, "  %s\n", c.tr("alarm mqtt_down raised"))
 	}
-}
-
-// printable replaces control and format characters (escapes, bidi
-// overrides) of text pintud passes on from elsewhere, such as a broker's
-// error.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return '?'
-		}
-		return r
-	}, s)
 }
