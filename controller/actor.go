@@ -16,7 +16,10 @@ func (s *state) actor(by string) (Person, error) {
 	if by == "" {
 		return Person{}, fmt.Errorf("%w: who acts is missing (--by)", ErrInvalid)
 	}
-	p, ok := s.rec.Person(by)
+	p, ok, err := s.rec.Person(by)
+	if err != nil {
+		return Person{}, err
+	}
 	if !ok {
 		return Person{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, by)
 	}

@@ -21,6 +21,10 @@ const (
 	AlarmClockUnsynced     AlarmKind = "clock_unsynced"
 	AlarmTamper            AlarmKind = "tamper"
 	AlarmStorageFailure    AlarmKind = "storage_failure"
+	// The log or a record failed its integrity check: entry is refused
+	// until a head accepts the break (pintuctl integrity accept), which
+	// ends and acknowledges it.
+	AlarmIntegrity AlarmKind = "integrity"
 )
 
 // alarmKinds says, for each alarm, whether a person must acknowledge it
@@ -31,6 +35,7 @@ var alarmKinds = map[AlarmKind]struct{ needsAck bool }{
 	AlarmForcedOpen:        {needsAck: true},
 	AlarmTamper:            {needsAck: true},
 	AlarmStorageFailure:    {needsAck: true},
+	AlarmIntegrity:         {needsAck: true},
 	AlarmHeldOpen:          {}, // the door closing ends it
 	AlarmClockUnsynced:     {}, // the clock syncing ends it; every event records the clock's trust
 }

@@ -35,6 +35,31 @@ const (
 	EventLockdown      EventType = "lockdown"
 	EventLockdownClear EventType = "lockdown_released"
 	EventRemoteCommand EventType = "remote_command"
+
+	// A person registered with their card by a bulk import; it seals both
+	// records. The import's first and last events frame the lines.
+	EventPersonImported EventType = "person_imported"
+	EventImportStarted  EventType = "import_started"
+	EventImportFinished EventType = "import_finished"
+	// A record sealed as it was found: by the schema migration for records
+	// written before records carried digests, or by a head accepting an
+	// integrity break on the record.
+	EventRecordSealed EventType = "record_sealed"
+	// The log verified up to a seq; Detail names the seq and its hash.
+	EventCheckpoint EventType = "checkpoint"
+	// The integrity check found a break (Detail says where and what); an
+	// integrity_accepted event by a head names the breaks it accepts.
+	EventIntegrityBreak    EventType = "integrity_break"
+	EventIntegrityAccepted EventType = "integrity_accepted"
+	// The first event of a log started deliberately (pintud -init-new-log);
+	// Detail names the log it replaces, from its anchor.
+	EventLogInitialised EventType = "log_initialised"
+	// The anchor beside the database was missing and was made again from
+	// the log.
+	EventAnchorRecreated EventType = "anchor_recreated"
+	// The database was restored from a backup that ends before the log the
+	// anchor knew; Detail names the events that are gone.
+	EventLogRestored EventType = "log_restored"
 )
 
 // Event is one entry of the append-only audit log. Seq starts at 1 and has no
@@ -42,37 +67,56 @@ const (
 // Hash is the SHA-256 of Prev and the event's canonical bytes, so changing or
 // removing any stored event breaks the chain from there on.
 type Event struct {
-	Seq          uint64    `json:"seq"`
-	Time         time.Time `json:"time"`
-	Type         EventType `json:"type"`
-	Door         string    `json:"door,omitempty"`
-	Reader       string    `json:"reader,omitempty"`
-	Card         string    `json:"card,omitempty"`
-	Person       string    `json:"person,omitempty"`
-	Visit        string    `json:"visit,omitempty"`
-	Decision     Decision  `json:"decision,omitempty"`
-	Reason       Reason    `json:"reason,omitempty"`
-	Actor        string    `json:"actor,omitempty"`
-	Detail       string    `json:"detail,omitempty"`
-	ClockTrusted bool      `json:"clock_trusted"`
-	Prev         string    `json:"prev,omitempty"`
-	Hash         string    `json:"hash,omitempty"`
+	Seq      uint64    `json:"seq"`
+	Time     time.Time `json:"time"`
+	Type     EventType `json:"type"`
+	Door     string    `json:"door,omitempty"`
+	Reader   string    `json:"reader,omitempty"`
+	Card     string    `json:"card,omitempty"`
+	Person   string    `json:"person,omitempty"`
+	Visit    string    `json:"visit,omitempty"`
+	Decision Decision  `json:"decision,omitempty"`
+	Reason   Reason    `json:"reason,omitempty"`
+	Actor    string    `json:"actor,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+	// Records are the records the event wrote, each with the digest of its
+	// new content (see RecordRef). Events before record digests have none,
+	// and omitempty keeps their canonical bytes, and so their hashes, as
+	// they were.
+	Records      []RecordRef `json:"records,omitempty"`
+	ClockTrusted bool        `json:"clock_trusted"`
+	Prev         string      `json:"prev,omitempty"`
+	Hash         string      `json:"hash,omitempty"`
 }
 
-// ComputeHash returns the hash event e should carry, given its Prev field.
+// ComputeHash returns the hash event e should carry, given its Prev field:
+// the SHA-256 of Prev followed by the event's canonical bytes, which are
+// what encoding/json writes for e with Hash empty and Time in UTC (fields in
+// declaration order). The definition never changes, or old logs would stop
+// verifying: a new field must be omitempty so that events without it keep
+// their bytes. appendCanonical writes the same bytes without reflection;
+// TestCanonicalMatchesJSON and FuzzCanonical hold it to encoding/json.
 func (e Event) ComputeHash() string {
+	var buf [512]byte
+	b := appendCanonical(buf[:0], &e)
+	h := sha256.New()
+	h.Write([]byte(e.Prev))
+	h.Write(b)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// canonicalJSON is the reference definition of the canonical bytes:
+// encoding/json. appendCanonical falls back to it for what it does not
+// write itself.
+func canonicalJSON(e Event) []byte {
 	e.Hash = ""
 	e.Time = e.Time.UTC()
-	// encoding/json writes struct fields in declaration order, so these bytes
-	// are canonical for a given event.
 	b, err := json.Marshal(e)
 	if err != nil {
 		panic(fmt.Sprintf("controller: marshal event: %v", err)) // plain data; cannot fail
 	}
-	h := sha256.New()
-	h.Write([]byte(e.Prev))
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))
+	return b
 }
 
 // ChainError reports the first event whose link in the hash chain is broken.
@@ -87,10 +131,15 @@ func (e *ChainError) Error() string {
 
 // Verifier walks events in sequence order and checks the hash chain.
 // Feed it every event from seq 1 with Next; the zero value is ready.
+// VerifierAfter starts it after an event already verified.
 type Verifier struct {
 	n    uint64
 	prev string
 }
+
+// VerifierAfter returns a Verifier that expects seq+1 next, chained to
+// hash: the seq and hash of a checkpoint.
+func VerifierAfter(seq uint64, hash string) Verifier { return Verifier{n: seq, prev: hash} }
 
 // Next checks e against the events before it.
 func (v *Verifier) Next(e Event) error {
@@ -106,5 +155,8 @@ func (v *Verifier) Next(e Event) error {
 	return nil
 }
 
-// Count is how many events were verified.
+// Count is how many events were verified: the seq of the last good one.
 func (v *Verifier) Count() uint64 { return v.n }
+
+// Last is the seq and hash of the last good event.
+func (v *Verifier) Last() (uint64, string) { return v.n, v.prev }

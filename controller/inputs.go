@@ -13,12 +13,23 @@ import (
 // This file is the Controller's methods that change something: each runs
 // one step on the Run goroutine and processes it (see process).
 
-// run computes a step on the Run goroutine and processes it.
+// run computes a step on the Run goroutine and processes it. A step that
+// read a record failing its integrity check is dropped (what it decided
+// rests on a record that cannot be trusted), and the break is recorded
+// instead; the caller gets an error wrapping ErrIntegrity.
 func (c *Controller) run(ctx context.Context, fn func(now time.Time) (*step, error)) error {
 	var err error
 	derr := c.do(ctx, func(now time.Time) {
 		var st *step
-		if st, err = fn(now); err == nil {
+		st, err = fn(now)
+		if st != nil && st.faulted() && err == nil {
+			err = st.faults[0]
+		}
+		if errors.Is(err, ErrIntegrity) {
+			c.process(c.st.faultStep(now, err))
+			return
+		}
+		if err == nil {
 			err = c.process(st)
 		}
 	})

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -9,49 +10,157 @@ import (
 
 // This file is the Controller's read-only methods.
 
-// Person returns the person with the given id.
+// Person returns the person with the given id, checked against the event
+// that wrote it.
 func (c *Controller) Person(ctx context.Context, id string) (Person, error) {
 	var p Person
 	var ok bool
-	derr := c.do(ctx, func(time.Time) { p, ok = c.st.rec.Person(id); p.Roles = slices.Clone(p.Roles) })
-	if derr == nil && !ok {
+	var err error
+	derr := c.do(ctx, func(now time.Time) {
+		if p, ok, err = c.st.rec.Person(id); err != nil {
+			c.process(c.st.faultStep(now, err))
+		}
+		p.Roles = slices.Clone(p.Roles)
+	})
+	if derr == nil && err == nil && !ok {
 		return Person{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, id)
 	}
-	return p, derr
+	return p, errors.Join(derr, err)
 }
 
-// People lists everyone, ordered by id.
-func (c *Controller) People(ctx context.Context) ([]Person, error) {
-	var ps []Person
-	err := c.do(ctx, func(time.Time) { ps = c.st.rec.People() })
-	return ps, err
+// Page selects part of a list: at most Limit records (zero: DefaultPage;
+// more than MaxPage: MaxPage) whose id comes after After.
+type Page struct {
+	After string
+	Limit int
 }
 
-// Cards lists every card, ordered by id.
-func (c *Controller) Cards(ctx context.Context) ([]Card, error) {
-	var cs []Card
-	err := c.do(ctx, func(time.Time) { cs = c.st.rec.Cards() })
-	return cs, err
+// List sizes.
+const (
+	DefaultPage = 1000
+	MaxPage     = 10000
+)
+
+func (pg Page) limit() int {
+	switch {
+	case pg.Limit <= 0:
+		return DefaultPage
+	case pg.Limit > MaxPage:
+		return MaxPage
+	}
+	return pg.Limit
 }
 
-// Visit returns one visit.
+// list reads a page from the store, off the Run goroutine: lists are read
+// as committed, and are not checked record by record (a decision or verify
+// checks them). A read that hits damage raises the integrity alarm.
+func list[T any](c *Controller, ctx context.Context, read func(string, int) ([]T, error), pg Page) ([]T, error) {
+	out, err := read(pg.After, pg.limit())
+	if err != nil {
+		c.StoreFault(ctx, err)
+		return nil, err
+	}
+	return out, nil
+}
+
+// People lists a page of people, ordered by id.
+func (c *Controller) People(ctx context.Context, pg Page) ([]Person, error) {
+	return list(c, ctx, c.store.People, pg)
+}
+
+// Cards lists a page of cards, ordered by id.
+func (c *Controller) Cards(ctx context.Context, pg Page) ([]Card, error) {
+	return list(c, ctx, c.store.Cards, pg)
+}
+
+// Card returns one card, checked against the event that wrote it.
+func (c *Controller) Card(ctx context.Context, id string) (Card, error) {
+	var cd Card
+	var ok bool
+	var err error
+	derr := c.do(ctx, func(now time.Time) {
+		if cd, ok, err = c.st.rec.Card(id); err != nil {
+			c.process(c.st.faultStep(now, err))
+		}
+	})
+	if derr == nil && err == nil && !ok {
+		return Card{}, fmt.Errorf("%w: unknown card %q", ErrNotFound, id)
+	}
+	return cd, errors.Join(derr, err)
+}
+
+// Visit returns one visit, checked against the event that wrote it.
 func (c *Controller) Visit(ctx context.Context, id string) (Visit, error) {
 	var v Visit
 	var ok bool
-	derr := c.do(ctx, func(time.Time) { v, ok = c.st.rec.Visit(id); v = v.clone() })
-	if derr == nil && !ok {
+	var err error
+	derr := c.do(ctx, func(now time.Time) {
+		if v, ok, err = c.st.rec.Visit(id); err != nil {
+			c.process(c.st.faultStep(now, err))
+		}
+		v = v.clone()
+	})
+	if derr == nil && err == nil && !ok {
 		return Visit{}, fmt.Errorf("%w: unknown visit %q", ErrNotFound, id)
 	}
-	return v, derr
+	return v, errors.Join(derr, err)
 }
 
-// Visits lists visits, ordered by id; a non-empty state filters.
-func (c *Controller) Visits(ctx context.Context, state VisitState) ([]Visit, error) {
-	var vs []Visit
-	err := c.do(ctx, func(time.Time) {
-		vs = slices.DeleteFunc(c.st.rec.Visits(), func(v Visit) bool { return state != "" && v.State != state })
-	})
-	return vs, err
+// Visits lists a page of visits, ordered by number (V0001 first); a
+// non-empty state keeps only visits in it, reading further pages until the
+// page is full or the list ends.
+func (c *Controller) Visits(ctx context.Context, state VisitState, pg Page) ([]Visit, error) {
+	n := pg.limit()
+	var out []Visit
+	for {
+		vs, err := list(c, ctx, c.store.Visits, Page{After: pg.After, Limit: n})
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			if state == "" || v.State == state {
+				out = append(out, v)
+			}
+			if len(out) == n {
+				return out, nil
+			}
+		}
+		if len(vs) < n {
+			return out, nil
+		}
+		pg.After = vs[len(vs)-1].ID
+	}
+}
+
+// AllPeople and AllVisits read every page, for the reports that resolve
+// names: they hold the whole list, so a site of a million people pays for
+// it there.
+func (c *Controller) AllPeople(ctx context.Context) ([]Person, error) {
+	return all(ctx, func(pg Page) ([]Person, error) { return c.People(ctx, pg) }, func(p Person) string { return p.ID })
+}
+
+// AllVisits: see AllPeople.
+func (c *Controller) AllVisits(ctx context.Context) ([]Visit, error) {
+	return all(ctx, func(pg Page) ([]Visit, error) { return c.Visits(ctx, "", pg) }, func(v Visit) string { return v.ID })
+}
+
+func all[T any](ctx context.Context, page func(Page) ([]T, error), id func(T) string) ([]T, error) {
+	var out []T
+	pg := Page{Limit: MaxPage}
+	for {
+		xs, err := page(pg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, xs...)
+		if len(xs) < pg.Limit {
+			return out, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		pg.After = id(xs[len(xs)-1])
+	}
 }
 
 // Keys lists the remote command keys, revoked ones too, ordered by id.

@@ -38,6 +38,19 @@ type state struct {
 	// otherwise. It lives only in memory until a commit succeeds, which
 	// writes its raise and clear events (see step.begin).
 	storage *storageFailure
+
+	numPeople int
+	// integ is the integrity check's durable state; unrecorded are breaks
+	// found whose commit failed: entry is refused all the same, and the
+	// next step that commits writes them (see step.begin).
+	integ      IntegrityState
+	unrecorded []Break
+	// startFaults are what the checks in New found, for the start step to
+	// record.
+	startFaults     []Break
+	startCheckpoint Checkpoint
+	// importing is set while a bulk import runs (see import.go).
+	importing bool
 }
 
 // door is one configured door and its runtime state.
@@ -47,25 +60,27 @@ type door struct {
 	rt      doorRT
 }
 
-func newState(cfg Config, snap Snapshot) (*state, error) {
+func newState(cfg Config, snap Snapshot, store RecordStore, cacheSize int) (*state, error) {
 	if cfg.MaxVisitWindow == 0 {
 		cfg.MaxVisitWindow = DefaultMaxVisitWindow
 	}
 	s := &state{
-		cfg:      cfg,
-		doors:    map[string]*door{},
-		rec:      newMemRecords(snap),
-		inside:   map[string]Occupant{},
-		guests:   map[string]bool{},
-		alarms:   make(map[string]Alarm, len(snap.Alarms)),
-		access:   map[Role]bool{},
-		escort:   map[Role]bool{},
-		lastSeq:  snap.Last.Seq,
-		lastHash: snap.Last.Hash,
-		newest:   snap.Last.Time,
-		synced:   true,
-		seen:     make(map[string]time.Time, len(snap.Commands)),
-		limiter:  remote.NewTokenBucket(remote.DefaultBurst, remote.DefaultPer),
+		cfg:       cfg,
+		doors:     map[string]*door{},
+		numPeople: snap.NumPeople,
+		visitSeq:  snap.LastVisit,
+		integ:     snap.Integrity.clone(),
+		inside:    map[string]Occupant{},
+		guests:    map[string]bool{},
+		alarms:    make(map[string]Alarm, len(snap.Alarms)),
+		access:    map[Role]bool{},
+		escort:    map[Role]bool{},
+		lastSeq:   snap.Last.Seq,
+		lastHash:  snap.Last.Hash,
+		newest:    snap.Last.Time,
+		synced:    true,
+		seen:      make(map[string]time.Time, len(snap.Commands)),
+		limiter:   remote.NewTokenBucket(remote.DefaultBurst, remote.DefaultPer),
 	}
 	for _, r := range cfg.RoomAccess {
 		s.access[r] = true
@@ -85,8 +100,10 @@ func newState(cfg Config, snap Snapshot) (*state, error) {
 			d.rt.lockdown, d.rt.lockdownSince, d.rt.lockdownBy = dr.Lockdown, dr.Since, dr.By
 		}
 	}
-	for _, v := range snap.Visits {
-		s.visitSeq = max(s.visitSeq, visitNumber(v.ID))
+	rec, faults := newStoreRecords(store, snap.Keys, cacheSize)
+	s.rec = rec
+	for _, err := range faults {
+		s.startFaults = append(s.startFaults, breakOf(err))
 	}
 	for _, o := range snap.Inside {
 		s.setOccupant(o)
@@ -153,6 +170,11 @@ func (s *state) doorNames() []string {
 // the world rather than a decision).
 func (s *state) apply(st *step) {
 	s.lastSeq, s.lastHash, s.newest, s.visitSeq = st.lastSeq, st.lastHash, st.newest, st.visitSeq
+	s.numPeople += st.newPeople
+	if st.integ != nil {
+		s.integ = *st.integ
+	}
+	s.unrecorded = nil
 	for name, rt := range st.doors {
 		s.doors[name].rt = *rt
 	}

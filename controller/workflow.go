@@ -82,7 +82,10 @@ func (s *state) submit(now time.Time, f VisitForm, by string) (*step, Visit, err
 	}
 	by = p.ID
 	f.VisitorID = strings.TrimSpace(f.VisitorID)
-	visitor, ok := s.rec.Person(f.VisitorID)
+	visitor, ok, err := s.rec.Person(f.VisitorID)
+	if err != nil {
+		return nil, Visit{}, err
+	}
 	if !ok {
 		return nil, Visit{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, f.VisitorID)
 	}
@@ -112,7 +115,10 @@ func (s *state) submit(now time.Time, f VisitForm, by string) (*step, Visit, err
 		return nil, Visit{}, fmt.Errorf("%w: visit window of %s is longer than the %s allowed (sop.max_visit_window)", ErrInvalid, f.Until.Sub(f.From), s.cfg.MaxVisitWindow)
 	}
 	if f.EscortID != "" {
-		e, ok := s.rec.Person(f.EscortID)
+		e, ok, err := s.rec.Person(f.EscortID)
+		if err != nil {
+			return nil, Visit{}, err
+		}
 		if !ok {
 			return nil, Visit{}, fmt.Errorf("escort: %w: unknown person %q", ErrNotFound, f.EscortID)
 		}
@@ -127,8 +133,7 @@ func (s *state) submit(now time.Time, f VisitForm, by string) (*step, Visit, err
 		State: sop.to, SubmittedBy: by,
 		Steps: []StepRecord{{Step: 1, Action: ActionSubmit, State: sop.to, Actor: by, Started: now.UTC(), At: now.UTC(), Standard: s.cfg.StepStandards[0]}},
 	}
-	st.putVisit(v)
-	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: by, Detail: string(ActionSubmit)})
+	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: by, Detail: string(ActionSubmit)}, st.sealVisit(v))
 	return st, v, nil
 }
 
@@ -140,7 +145,10 @@ func (s *state) step(now time.Time, id string, a Action, by, note string) (*step
 		_, err := ParseAction(string(a))
 		return nil, Visit{}, err
 	}
-	v, ok := s.rec.Visit(id)
+	v, ok, err := s.rec.Visit(id)
+	if err != nil {
+		return nil, Visit{}, err
+	}
 	if !ok {
 		return nil, Visit{}, fmt.Errorf("%w: unknown visit %q", ErrNotFound, id)
 	}
@@ -185,12 +193,11 @@ func (s *state) step(now time.Time, id string, a Action, by, note string) (*step
 	v.State = sop.to
 	v.Steps = append(v.Steps, StepRecord{Step: sop.step, Action: a, State: sop.to, Actor: by,
 		Started: started, At: now.UTC(), Standard: s.cfg.StepStandards[sop.step-1], Note: note})
-	st.putVisit(v)
 	detail := string(a)
 	if note != "" {
 		detail += ": " + note
 	}
-	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: by, Detail: detail})
+	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: by, Detail: detail}, st.sealVisit(v))
 	return st, v, nil
 }
 

@@ -268,7 +268,7 @@ func TestSubmitRefusals(t *testing.T) {
 			if _, _, err := r.s.submit(r.now, tt.form, tt.by); !isErr(err, tt.want) {
 				t.Fatalf("submit = %v, want %v", err, tt.want)
 			}
-			if len(r.log()) != n || len(r.s.rec.Visits()) != 0 || r.s.visitSeq != 0 {
+			if len(r.log()) != n || r.storeVisits() != 0 || r.s.visitSeq != 0 {
 				t.Fatalf("refused submit changed state")
 			}
 		})

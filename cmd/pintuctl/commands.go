@@ -59,6 +59,7 @@ var commands = []*command{
 		short: "list everyone, by id",
 		setup: noFlags((*cli).personList),
 	},
+	cmdPersonImport,
 	{
 		name:     "card assign",
 		synopsis: "--person ID --card CARD",
@@ -177,9 +178,11 @@ var commands = []*command{
 	cmdSiteKey,
 	{
 		name:  "verify",
-		short: "check the audit log's hash chain from the first event",
+		short: "check the audit log's hash chain from the first event, and every record against the event that wrote it",
 		setup: noFlags((*cli).verify),
 	},
+	cmdIntegrity,
+	cmdIntegrityAccept,
 }
 
 // noFlags is the setup of a command without flags of its own.
@@ -569,13 +572,11 @@ func joinRoles(rs []controller.Role) string {
 }
 
 func (c *cli) personList(ctx context.Context, _ []string) error {
-	raw, err := c.client().call(ctx, http.MethodGet, "/v1/people", nil, nil)
-	if err != nil {
-		return err
-	}
-	return output(c, raw, func(ps []controller.Person) error {
+	return pages(ctx, c, "/v1/people", nil, func(ps []controller.Person, first bool) error {
 		tw := newTable(c.stdout)
-		tw.row("ID", c.tr("NAME"), c.tr("ROLES"), c.tr("ORG"), "")
+		if first {
+			tw.row("ID", c.tr("NAME"), c.tr("ROLES"), c.tr("ORG"), "")
+		}
 		for _, p := range ps {
 			disabled := ""
 			if p.Disabled {
@@ -771,17 +772,18 @@ func visitList(fs *flag.FlagSet) action {
 		if *state != "" {
 			q.Set("state", *state)
 		}
-		raw, err := c.client().call(ctx, http.MethodGet, "/v1/visits", q, nil)
-		if err != nil {
-			return err
-		}
-		return output(c, raw, func(vs []controller.Visit) error {
+		return pages(ctx, c, "/v1/visits", q, func(vs []controller.Visit, first bool) error {
 			if len(vs) == 0 {
+				if !first {
+					return nil
+				}
 				_, err := fmt.Fprintln(c.stdout, c.tr("no visits"))
 				return err
 			}
 			tw := newTable(c.stdout)
-			tw.row("ID", c.tr("STATE"), c.tr("VISITOR"), c.tr("FROM"), c.tr("UNTIL"), c.tr("PURPOSE"))
+			if first {
+				tw.row("ID", c.tr("STATE"), c.tr("VISITOR"), c.tr("FROM"), c.tr("UNTIL"), c.tr("PURPOSE"))
+			}
 			for _, v := range vs {
 				tw.row(v.ID, c.tr(string(v.State)), v.VisitorID, c.when(v.From), c.when(v.Until), oneLine(v.Purpose))
 			}
@@ -1009,35 +1011,4 @@ func dashZero(s string) string {
 		return "0"
 	}
 	return s
-}
-
-func (c *cli) verify(ctx context.Context, _ []string) error {
-	raw, err := c.client().call(ctx, http.MethodGet, "/v1/verify", nil, nil)
-	if err != nil {
-		return err
-	}
-	var res api.VerifyResult
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return fmt.Errorf("decode response from pintud: %w", err)
-	}
-	if c.json {
-		if err := c.printJSON(raw); err != nil {
-			return err
-		}
-	}
-	if !res.OK {
-		return &chainError{res}
-	}
-	if c.json {
-		return nil
-	}
-	_, err = fmt.Fprintf(c.stdout, c.tr("ok: %d events, hash chain intact")+"\n", res.Count)
-	return err
-}
-
-// chainError is a broken audit log.
-type chainError struct{ res api.VerifyResult }
-
-func (e *chainError) Error() string {
-	return fmt.Sprintf("audit log broken at seq %d: %s (%d events before it verified)", e.res.BrokenSeq, e.res.Reason, e.res.Count)
 }

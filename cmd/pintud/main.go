@@ -11,10 +11,19 @@
 //	3  refused to start until a person acts: the state file pintu.db is
 //	   damaged (restore a backup of it), was written by a newer pintud, or
 //	   the file system under the state directory reports itself damaged
-//	   (EBADMSG, EUCLEAN). pintud prints one line naming the file or
-//	   directory and what to do. Restarting
-//	   cannot help, so a service manager must not restart on 3 (systemd:
-//	   RestartPreventExitStatus=3).
+//	   (EBADMSG, EUCLEAN); or pintu.db is missing, empty, of another log or
+//	   behind its anchor pintu.anchor (restore the newest backup, or start a
+//	   new log on purpose with -init-new-log); or pintu.anchor itself is
+//	   damaged. pintud prints one line naming the file or directory and
+//	   what to do. Restarting cannot help, so a service manager must not
+//	   restart on 3 (systemd: RestartPreventExitStatus=3).
+//
+// Before the API opens, pintud checks pintu.db's structure where it reads
+// it, the anchor, and the audit log from its last checkpoint; the rest of
+// the log, every record and every page are checked in the background. A
+// break found at any time raises the integrity alarm and refuses every
+// entry (egress still opens) until the head accepts it with pintuctl
+// integrity accept.
 //
 // (A Go panic exits 2; pintud is written never to end that way.)
 package main
@@ -36,6 +45,7 @@ import (
 
 	"github.com/pintu/pintu/config"
 	"github.com/pintu/pintu/controller"
+	"github.com/pintu/pintu/controller/anchor"
 	"github.com/pintu/pintu/controller/api"
 	"github.com/pintu/pintu/controller/boltstore"
 	"github.com/pintu/pintu/controller/doorio"
@@ -69,6 +79,10 @@ func refusal(err error) (string, bool) {
 		return fmt.Sprintf("%v. Refusing to start: restore a backup of pintu.db (keep the damaged file for inspection), then start pintud again", err), true
 	case errors.Is(err, boltstore.ErrNewerSchema):
 		return fmt.Sprintf("%v. Refusing to start: run the newer pintud, or restore a backup of pintu.db made by this version", err), true
+	case errors.As(err, new(*anchor.Refusal)):
+		return err.Error(), true
+	case errors.Is(err, anchor.ErrDamaged):
+		return fmt.Sprintf("%v. Refusing to start: if pintu.db is the right log, delete pintu.anchor and start again (it is made again from the log, and the log records that); otherwise restore the newest backup of pintu.db", err), true
 	case errors.Is(err, syscall.EBADMSG), errors.Is(err, syscall.EUCLEAN):
 		// What ext4 answers when its own structures fail their checksums
 		// or do not hold together: no restart will read them.
@@ -84,7 +98,7 @@ var (
 
 type flags struct {
 	sim, demo, checkConfig bool
-	hwcheck                bool
+	hwcheck, initNewLog    bool
 	configPath, dataDir    string
 	logFormat              string
 }
@@ -100,6 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.configPath, "config", "", "config file (YAML)")
 	fs.StringVar(&f.dataDir, "data", "", "state directory (default: the config's state_dir, ./pintu-data)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&f.initNewLog, "init-new-log", false, "begin a new audit log on purpose where pintu.anchor names one that pintu.db no longer holds (missing or empty); the new log's first event records the old anchor")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: pintud -sim [-demo] [-data DIR]")
 		fmt.Fprintln(stderr, "       pintud -config FILE [-data DIR]")
@@ -172,13 +187,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	// The state file's lock comes first: a second pintud on the same state
-	// directory must stop before it touches the door's pins.
+	// directory must stop before it touches the door's pins. Before it, the
+	// anchor: a database that is missing or empty must not be made anew.
 	dbPath := filepath.Join(cfg.StateDir, "pintu.db")
-	store, err := boltstore.Open(dbPath, &boltstore.Options{Outbox: cfg.MQTT != nil})
+	anchorPath := filepath.Join(cfg.StateDir, "pintu.anchor")
+	notes, err := beforeOpen(dbPath, anchorPath, f.initNewLog)
+	if err != nil {
+		return err
+	}
+	store, err := boltstore.Open(dbPath, &boltstore.Options{Outbox: cfg.MQTT != nil, Logger: log})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	more, breaks, err := afterOpen(store, dbPath, anchorPath, f.initNewLog, log)
+	if err != nil {
+		return err
+	}
+	notes = append(notes, more...)
+	keeper := &anchor.Keeper{Path: anchorPath, Site: cfg.Site.Name, Log: store, Logger: log}
 
 	// Then the strikes exist, locked, before anything else happens.
 	hw, err := doorio.Open(cfg, f.configPath, f.sim, newResolver, log)
@@ -191,6 +218,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctrl, err := controller.New(cfg.Controller(), store, strikes, controller.Options{
 		Logger:      log,
 		ClockSynced: clockSynced(cfg.Site.RequireClockSync, log),
+		StartNotes:  notes,
+		StartBreaks: breaks,
 	})
 	if err != nil {
 		return err
@@ -218,6 +247,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ctrl.Run(gctx) })
+	commits, stopWatch := ctrl.Watch()
+	defer stopWatch()
+	g.Go(func() error { return keeper.Run(gctx, commits) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	if runMQTT != nil {
 		g.Go(func() error { return runMQTT(gctx) })
@@ -234,6 +266,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("pintud started", "site", cfg.Site.Name, "doors", len(cfg.Doors), "state_dir", cfg.StateDir,
 		"socket", cfg.API.Socket, "sim", f.sim)
 	err = g.Wait()
+	keeper.Flush() // the stop event
 	log.Info("pintud stopped", "err", err)
 	return err
 }

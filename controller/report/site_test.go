@@ -183,7 +183,7 @@ func (s *site) visit(id string) controller.Visit {
 
 func (s *site) people() []controller.Person {
 	s.t.Helper()
-	ps, err := s.ctrl.People(context.Background())
+	ps, err := s.ctrl.AllPeople(context.Background())
 	s.must(err)
 	return ps
 }
