@@ -133,6 +133,9 @@ type harness struct {
 	mu     sync.Mutex
 	stop   func()
 	inputs []input // every read the test made, for checkLog
+	// verifyEvery is the background integrity check's period (zero: the
+	// default).
+	verifyEvery time.Duration
 }
 
 // input is one read the test presented.
@@ -178,6 +181,7 @@ func (h *harness) startWith(act controller.Actuator) {
 		Now:         func() time.Time { h.mu.Lock(); defer h.mu.Unlock(); return time.Now().Add(h.offset) },
 		ClockSynced: func() bool { h.mu.Lock(); defer h.mu.Unlock(); return h.synced },
 		Logger:      slog.New(h.logs),
+		VerifyEvery: h.verifyEvery,
 	})
 	if err != nil {
 		h.t.Fatal(err)

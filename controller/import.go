@@ -221,8 +221,7 @@ func checkImport(store RecordStore, rows []ImportRow) ([]importLine, []LineError
 	for _, r := range rows {
 		n := len(bad)
 		col := func(c string, err error) {
-			msg := err.Error()
-			msg = strings.TrimPrefix(msg, ErrInvalid.Error()+": ")
+			msg := strings.ReplaceAll(err.Error(), ErrInvalid.Error()+": ", "")
 			bad = append(bad, LineError{Line: r.Line, Column: c, Problem: msg})
 		}
 		if err := ValidPersonID(r.ID); err != nil {

@@ -260,7 +260,7 @@ func (c *apiClient) verify(t *testing.T) verifyAnswer {
 
 // runPintud starts pintud on data. It returns the client once the API
 // answers, or the exit error and output when pintud exits first.
-func runPintud(t *testing.T, data string, args ...string) (*apiClient, func() error, error, string) {
+func runPintud(t *testing.T, data string, args ...string) (c *apiClient, stop func() error, out string, err error) {
 	t.Helper()
 	pintud, _ := binaries(t)
 	cmd := exec.Command(pintud, append([]string{"-sim", "-data", data}, args...)...)
@@ -271,11 +271,11 @@ func runPintud(t *testing.T, data string, args ...string) (*apiClient, func() er
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	c := &apiClient{sock: filepath.Join(data, "pintud.sock")}
+	c = &apiClient{sock: filepath.Join(data, "pintud.sock")}
 	for range 400 {
 		select {
 		case err := <-done:
-			return nil, nil, err, strings.TrimSuffix(stderr.String(), "\n") + stdout.String()
+			return nil, nil, strings.TrimSuffix(stderr.String(), "\n") + stdout.String(), err
 		case <-time.After(25 * time.Millisecond):
 		}
 		if _, err := c.call("GET", "/v1/status", nil); err == nil {
@@ -299,12 +299,12 @@ func runPintud(t *testing.T, data string, args ...string) (*apiClient, func() er
 					t.Logf("pintud output:\n%s", &stderr)
 				}
 			})
-			return c, stop, nil, ""
+			return c, stop, "", nil
 		}
 	}
 	cmd.Process.Kill()
 	t.Fatalf("pintud neither answered nor exited within 10s\n%s", &stderr)
-	return nil, nil, nil, ""
+	return nil, nil, "", nil
 }
 
 // refused checks that pintud exits 3 with one line naming what and saying
@@ -313,7 +313,7 @@ func refused(t *testing.T, data string, want ...string) {
 	t.Helper()
 	db := filepath.Join(data, "pintu.db")
 	before, beforeErr := os.ReadFile(db)
-	c, _, err, out := runPintud(t, data)
+	c, _, out, err := runPintud(t, data)
 	if c != nil {
 		t.Fatal("pintud started; want it refused")
 	}
@@ -383,7 +383,7 @@ func TestDamage(t *testing.T) {
 		data, _ := stateDir(t)
 		const seq = 200
 		editEvent(t, data, seq)
-		c, _, err, out := runPintud(t, data)
+		c, _, out, err := runPintud(t, data)
 		if c == nil {
 			t.Fatalf("pintud: %v %s; want it started, with entry refused", err, out)
 		}
@@ -394,7 +394,7 @@ func TestDamage(t *testing.T) {
 	t.Run("last event edited", func(t *testing.T) {
 		data, last := stateDir(t)
 		editEvent(t, data, last)
-		c, _, err, out := runPintud(t, data)
+		c, _, out, err := runPintud(t, data)
 		if c == nil {
 			t.Fatalf("pintud: %v %s; want it started, with entry refused", err, out)
 		}
@@ -406,7 +406,7 @@ func TestDamage(t *testing.T) {
 		// The visitor made an officer offline: let in alone, before.
 		data, _ := stateDir(t)
 		editRole(t, data, "budi", 5, 4) // visitor -> officer
-		c, _, err, out := runPintud(t, data)
+		c, _, out, err := runPintud(t, data)
 		if c == nil {
 			t.Fatalf("pintud: %v %s; want it started", err, out)
 		}
@@ -424,7 +424,7 @@ func TestDamage(t *testing.T) {
 	t.Run("a leaf page's header damaged", func(t *testing.T) {
 		data, _ := stateDir(t)
 		zeroLeafHeader(t, data)
-		c, _, err, out := runPintud(t, data)
+		c, _, out, err := runPintud(t, data)
 		if c == nil {
 			t.Fatalf("pintud: %v %s; want it started (the page is not on the path read at start)", err, out)
 		}
@@ -471,7 +471,7 @@ func TestDamage(t *testing.T) {
 		}
 		refused(t, data, "is missing, but its anchor says", "restore the newest backup")
 		// A new log, on purpose: its first event names the old one.
-		c, _, err, out := runPintud(t, data, "-init-new-log")
+		c, _, out, err := runPintud(t, data, "-init-new-log")
 		if c == nil {
 			t.Fatalf("pintud -init-new-log: %v %s", err, out)
 		}
@@ -509,7 +509,7 @@ func TestDamage(t *testing.T) {
 			older = 1
 		}
 		patch(t, db, int64(older*ps), make([]byte, ps))
-		c, _, err, out := runPintud(t, data)
+		c, _, out, err := runPintud(t, data)
 		if c == nil {
 			t.Fatalf("pintud with one meta page zeroed: %v %s; want it started", err, out)
 		}
@@ -523,7 +523,7 @@ func TestDamage(t *testing.T) {
 		if err := os.Remove(anchorPath); err != nil {
 			t.Fatal(err)
 		}
-		c, stop, err, out := runPintud(t, data)
+		c, stop, out, err := runPintud(t, data)
 		if c == nil {
 			t.Fatalf("pintud without its anchor: %v %s; want it started", err, out)
 		}
@@ -545,7 +545,7 @@ func TestDamage(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(data, "pintu.anchor"), []byte("{\x00"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c, _, err, out := runPintud(t, data)
+		c, _, out, err := runPintud(t, data)
 		var ee *exec.ExitError
 		if c != nil || !errors.As(err, &ee) || ee.ExitCode() != exitRefused || !strings.Contains(out, "anchor file is damaged") ||
 			!strings.Contains(out, "delete pintu.anchor") {
@@ -557,7 +557,7 @@ func TestDamage(t *testing.T) {
 		data, _ := stateDir(t)
 		old := filepath.Join(t.TempDir(), "old.db")
 		copyFile(t, filepath.Join(data, "pintu.db"), old)
-		c, stop, err, out := runPintud(t, data)
+		c, stop, out, err := runPintud(t, data)
 		if c == nil {
 			t.Fatal(err, out)
 		}

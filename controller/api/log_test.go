@@ -119,22 +119,6 @@ func TestExportRecomputesChain(t *testing.T) {
 	}
 }
 
-// tamperLog is the controller's log as an attacker with the database file
-// would leave it: edit changes an event and returns false to drop it.
-type tamperLog struct {
-	log  controller.EventLog
-	edit func(*controller.Event) bool
-}
-
-func (l tamperLog) Events(q controller.EventQuery, fn func(controller.Event) error) error {
-	return l.log.Events(q, func(e controller.Event) error {
-		if !l.edit(&e) {
-			return nil
-		}
-		return fn(e)
-	})
-}
-
 // TestVerify damages the stored log the ways an attacker with the file
 // would, and checks what verify says: where the first break is and why, a
 // break for every damaged part, and the integrity alarm raised.

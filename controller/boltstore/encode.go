@@ -388,7 +388,7 @@ func decodeEvent(seq uint64, v []byte, prev string) (controller.Event, error) {
 	}
 	if flags&evRecords != 0 {
 		n, ok := d.count()
-		if ok {
+		if ok && n > 0 { // none is nil, as the domain writes it
 			e.Records = make([]controller.RecordRef, n)
 		}
 		for i := range e.Records {

@@ -195,9 +195,6 @@ type meta struct {
 	txid                 uint64
 }
 
-// checkPages checks the whole file data as bbolt will open it.
-func checkPages(data []byte) error { return checkTree(data, 0, false) }
-
 // checkTree checks the bbolt file data without trusting it, the way bbolt's
 // own Check would but with bounds-checked slices: the two meta pages, and of
 // the one bbolt will use (the valid one with the higher transaction id, or
