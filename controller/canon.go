@@ -120,3 +120,74 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// appendTimeJSON appends t as encoding/json writes it (RFC 3339 with
+// nanoseconds, in t's own offset); false for a year it refuses.
+func appendTimeJSON(b []byte, t time.Time) ([]byte, bool) {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return b, false
+	}
+	_, off := t.Zone()
+	if off%60 != 0 {
+		return b, false // encoding/json drops the seconds of such an offset; leave it to it
+	}
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), true
+}
+
+// appendPersonJSON appends what encoding/json writes for p (Seq is not
+// part of it); false when only encoding/json can say.
+func appendPersonJSON(b []byte, p *Person) ([]byte, bool) {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, p.ID)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, p.Name)
+	b = append(b, `,"roles":`...)
+	if p.Roles == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, r := range p.Roles {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, string(r))
+		}
+		b = append(b, ']')
+	}
+	b = appendField(b, `,"org":`, p.Org)
+	b = appendField(b, `,"id_doc":`, p.IDDoc)
+	if p.Disabled {
+		b = append(b, `,"disabled":true`...)
+	}
+	if !p.DisabledAt.IsZero() {
+		var ok bool
+		if b, ok = appendTimeJSON(append(b, `,"disabled_at":`...), p.DisabledAt); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// appendCardJSON appends what encoding/json writes for c (Seq is not part
+// of it); false when only encoding/json can say.
+func appendCardJSON(b []byte, c *Card) ([]byte, bool) {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, c.ID)
+	b = append(b, `,"person":`...)
+	b = appendJSONString(b, c.PersonID)
+	if c.Revoked {
+		b = append(b, `,"revoked":true`...)
+	}
+	var ok bool
+	if b, ok = appendTimeJSON(append(b, `,"assigned_at":`...), c.AssignedAt); !ok {
+		return b, false
+	}
+	if !c.RevokedAt.IsZero() {
+		if b, ok = appendTimeJSON(append(b, `,"revoked_at":`...), c.RevokedAt); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}

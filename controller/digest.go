@@ -49,9 +49,23 @@ type SealedRecord struct {
 // of it). Like an event's canonical bytes, a record's JSON must not change
 // for the records already sealed: a new field is omitempty (or omitzero).
 func Digest(kind RecordKind, content any) string {
-	b, err := json.Marshal(content)
-	if err != nil {
-		panic(fmt.Sprintf("controller: marshal %s record: %v", kind, err)) // plain data; cannot fail
+	var buf [256]byte
+	var b []byte
+	ok := false
+	// People and cards are read for every decision that misses the cache:
+	// their bytes are written without reflection (canon.go), the same bytes
+	// encoding/json writes.
+	switch x := content.(type) {
+	case Person:
+		b, ok = appendPersonJSON(buf[:0], &x)
+	case Card:
+		b, ok = appendCardJSON(buf[:0], &x)
+	}
+	if !ok {
+		var err error
+		if b, err = json.Marshal(content); err != nil {
+			panic(fmt.Sprintf("controller: marshal %s record: %v", kind, err)) // plain data; cannot fail
+		}
 	}
 	return DigestBytes(kind, b)
 }
@@ -106,6 +120,21 @@ func checkSeal(r SealedRecord, e Event) error {
 		return fail("its event #%d is missing", r.Seq)
 	case e.ComputeHash() != e.Hash:
 		return fail("its event #%d does not match its hash", r.Seq)
+	}
+	return checkRef(r, e)
+}
+
+// checkRef checks that e, the event at a stored record's seq, names the
+// record with the digest of what is stored; not e's own hash.
+func checkRef(r SealedRecord, e Event) error {
+	fail := func(format string, args ...any) error {
+		return &IntegrityError{Kind: r.Kind, ID: r.ID, Seq: r.Seq, Reason: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case r.Seq == 0:
+		return fail("no event wrote it (the record is not sealed)")
+	case e.Seq != r.Seq:
+		return fail("its event #%d is missing", r.Seq)
 	}
 	for _, ref := range e.Records {
 		if ref.Kind == r.Kind && ref.ID == r.ID {

@@ -127,7 +127,6 @@ func ParseImport(r io.Reader) ([]ImportRow, []LineError, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -138,6 +137,7 @@ func ParseImport(r io.Reader) ([]ImportRow, []LineError, error) {
 			}
 			return nil, nil, fmt.Errorf("read import file: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		if n == 0 && len(rec) > 0 && strings.EqualFold(strings.TrimSpace(rec[0]), "id") {
 			continue // the header
 		}

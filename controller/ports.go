@@ -45,6 +45,12 @@ type RecordStore interface {
 	SealedKinds() []RecordKind
 	Sealed(kind RecordKind, after string, limit int) ([]SealedRecord, error)
 	SealedOne(kind RecordKind, id string) (SealedRecord, bool, error)
+	// SealedSeqs returns, for each ref, the seq the stored record it names
+	// carries (0: there is none); EventsAt returns the events at seqs (the
+	// zero Event where there is none), without their Prev. Each is one
+	// read, for the integrity check's batches.
+	SealedSeqs(refs []RecordRef) ([]uint64, error)
+	EventsAt(seqs []uint64) ([]Event, error)
 }
 
 // EventLog reads the audit log. It is safe to call from any goroutine, while

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 )
 
 // records is how the controller reads the people, cards, visits and keys it
@@ -53,8 +54,11 @@ type storeRecords struct {
 	cards  *genCache[Card]
 	visits *genCache[Visit]
 	of     *genCache[[]string] // visitor id -> visit ids
-	keys   map[string]Key      // checked
-	bad    map[string]Key      // failed their check: refused, kept to seal again
+	// sealers are events that sealed records, their hash checked: a card
+	// and its holder imported together share one.
+	sealers *genCache[Event]
+	keys    map[string]Key // checked
+	bad     map[string]Key // failed their check: refused, kept to seal again
 }
 
 var _ records = (*storeRecords)(nil)
@@ -66,7 +70,7 @@ func newStoreRecords(store RecordStore, keys []Key, size int) (*storeRecords, []
 		size = DefaultRecordCache
 	}
 	r := &storeRecords{store: store, people: newGenCache[Person](size), cards: newGenCache[Card](size),
-		visits: newGenCache[Visit](size), of: newGenCache[[]string](size),
+		visits: newGenCache[Visit](size), of: newGenCache[[]string](size), sealers: newGenCache[Event](size),
 		keys: make(map[string]Key, len(keys)), bad: map[string]Key{}}
 	var faults []error
 	for _, k := range keys {
@@ -123,6 +127,10 @@ func (r *storeRecords) check(s SealedRecord) error {
 	if s.Seq == 0 {
 		return checkSeal(s, Event{})
 	}
+	key := strconv.FormatUint(s.Seq, 10)
+	if e, ok := r.sealers.get(key); ok {
+		return checkRef(s, e) // its hash was checked when it was read
+	}
 	e, ok, err := r.store.Event(s.Seq)
 	if err != nil {
 		return &IntegrityError{Kind: s.Kind, ID: s.ID, Seq: s.Seq, Reason: fmt.Sprintf("its event #%d cannot be read", s.Seq), Err: err}
@@ -130,7 +138,11 @@ func (r *storeRecords) check(s SealedRecord) error {
 	if !ok {
 		e = Event{}
 	}
-	return checkSeal(s, e)
+	if err := checkSeal(s, e); err != nil {
+		return err
+	}
+	r.sealers.put(key, e)
+	return nil
 }
 
 // asIntegrity makes any failed store read an integrity failure: a read the

@@ -222,6 +222,25 @@ func (s *logStore) SealedOne(kind RecordKind, id string) (SealedRecord, bool, er
 	return r, ok, nil
 }
 
+func (s *logStore) SealedSeqs(refs []RecordRef) ([]uint64, error) {
+	out := make([]uint64, len(refs))
+	for i, r := range refs {
+		x, ok, _ := s.SealedOne(r.Kind, r.ID)
+		if ok {
+			out[i] = x.Seq
+		}
+	}
+	return out, nil
+}
+
+func (s *logStore) EventsAt(seqs []uint64) ([]Event, error) {
+	out := make([]Event, len(seqs))
+	for i, seq := range seqs {
+		out[i], _, _ = s.Event(seq)
+	}
+	return out, nil
+}
+
 func (s *logStore) Commit(c Change) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

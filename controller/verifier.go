@@ -52,6 +52,15 @@ type walker struct {
 	now     time.Time
 	// progress, when set, hears where the walk is.
 	progress func(phase string, at uint64)
+	// pending are the records named by events verified since the last
+	// batch, checked together (see eventRecords).
+	pending []pendingRef
+}
+
+// pendingRef is a record an intact event named.
+type pendingRef struct {
+	ref RecordRef
+	seq uint64 // the event
 }
 
 func (w *walker) found(b Break) {
@@ -103,13 +112,18 @@ func (w *walker) chain(cp Checkpoint, last uint64) (Checkpoint, error) {
 				v = VerifierAfter(e.Seq, e.Hash)
 			} else {
 				closeOpen()
-				if w.records && len(e.Records) > 0 {
-					w.eventRecords(e)
+				if w.records {
+					for _, r := range e.Records {
+						w.pending = append(w.pending, pendingRef{ref: r, seq: e.Seq})
+					}
 				}
 			}
 			next = e.Seq + 1
 			w.events++
 			if n++; n%walkBatch == 0 {
+				if err := w.eventRecords(); err != nil {
+					return err
+				}
 				if w.progress != nil {
 					w.progress("log", e.Seq)
 				}
@@ -137,6 +151,9 @@ func (w *walker) chain(cp Checkpoint, last uint64) (Checkpoint, error) {
 		next, resync = r, true
 	}
 	closeOpen()
+	if err := w.eventRecords(); err != nil {
+		return Checkpoint{}, err
+	}
 	s, h := v.Last()
 	return Checkpoint{Seq: s, Hash: h}, nil
 }
@@ -168,29 +185,44 @@ func (w *walker) readableFrom(from, last uint64) uint64 {
 	return hi
 }
 
-// eventRecords checks the records an intact event names: each must be
-// stored, written by this event or a later one, and if by this one, with
-// the digest it recorded. A record put back to an older sealed version
-// passes the check at a decision; this is where it is caught.
-func (w *walker) eventRecords(e Event) {
-	for _, ref := range e.Records {
-		r, ok, err := w.store.SealedOne(ref.Kind, ref.ID)
+// eventRecords checks the records the intact events of the last batch
+// named: each must be stored, and written by that event or a later one. A
+// record put back to an older sealed version passes the check at a
+// decision; this is where it is caught. That the record written by the
+// event has the digest the event recorded is sealed's part.
+func (w *walker) eventRecords() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	refs := make([]RecordRef, len(w.pending))
+	for i, p := range w.pending {
+		refs[i] = p.ref
+	}
+	seqs, err := w.store.SealedSeqs(refs)
+	if err != nil {
+		if !errors.Is(err, ErrIntegrity) {
+			return fmt.Errorf("read records: %w", err)
+		}
+		w.found(breakOf(err))
+		w.pending = w.pending[:0]
+		return nil
+	}
+	for i, p := range w.pending {
 		switch {
-		case err != nil:
-			w.found(Break{Kind: ref.Kind, ID: ref.ID, Seq: e.Seq, Reason: fmt.Sprintf("cannot be read: %v", err)})
-		case !ok:
-			w.found(Break{Kind: ref.Kind, ID: ref.ID, Seq: e.Seq, Reason: fmt.Sprintf("is missing; event #%d wrote it", e.Seq)})
-		case r.Seq < e.Seq:
-			w.found(Break{Kind: ref.Kind, ID: ref.ID, Seq: r.Seq, Reason: fmt.Sprintf("is an older version (event #%d) than event #%d wrote", r.Seq, e.Seq)})
-		case r.Seq == e.Seq && r.Digest != ref.Digest:
-			w.found(Break{Kind: ref.Kind, ID: ref.ID, Seq: r.Seq, Reason: fmt.Sprintf("its content does not match the digest its event #%d recorded", r.Seq)})
+		case seqs[i] == 0:
+			w.found(Break{Kind: p.ref.Kind, ID: p.ref.ID, Seq: p.seq, Reason: fmt.Sprintf("is missing; event #%d wrote it", p.seq)})
+		case seqs[i] < p.seq:
+			w.found(Break{Kind: p.ref.Kind, ID: p.ref.ID, Seq: seqs[i], Reason: fmt.Sprintf("is an older version (event #%d) than event #%d wrote", seqs[i], p.seq)})
 		}
 	}
+	w.pending = w.pending[:0]
+	return nil
 }
 
-// sealed checks every stored record against the event that sealed it.
-// Records written after seq last (while the walk ran) are left for the
-// next walk.
+// sealed checks every stored record against the event that sealed it, a
+// page at a time: the event must name the record with the digest of what
+// is stored (the chain walk checks the events themselves). Records written
+// after seq last (while the walk ran) are left for the next walk.
 func (w *walker) sealed(last uint64) error {
 	for _, kind := range w.store.SealedKinds() {
 		after := ""
@@ -203,20 +235,24 @@ func (w *walker) sealed(last uint64) error {
 				w.found(Break{Kind: kind, ID: after, Reason: fmt.Sprintf("records after it cannot be read: %v", err)})
 				break
 			}
-			for _, r := range rs {
+			seqs := make([]uint64, len(rs))
+			for i, r := range rs {
+				seqs[i] = r.Seq
+			}
+			evs, err := w.store.EventsAt(seqs)
+			if err != nil {
+				if !errors.Is(err, ErrIntegrity) {
+					return fmt.Errorf("read the events of %s records: %w", kind, err)
+				}
+				w.found(breakOf(err))
+				evs = make([]Event, len(rs))
+			}
+			for i, r := range rs {
 				w.nrecs++
 				if r.Seq > last {
 					continue
 				}
-				e, ok, err := w.store.Event(r.Seq)
-				if err != nil {
-					w.found(Break{Kind: kind, ID: r.ID, Seq: r.Seq, Reason: fmt.Sprintf("its event #%d cannot be read: %v", r.Seq, err)})
-					continue
-				}
-				if !ok {
-					e = Event{}
-				}
-				if err := checkSeal(r, e); err != nil {
+				if err := checkRef(r, evs[i]); err != nil {
 					w.found(breakOf(err))
 				}
 			}

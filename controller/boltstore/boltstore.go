@@ -154,17 +154,17 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 func (s *Store) Commit(c controller.Change) error {
 	err := s.update(func(tx *bolt.Tx) error {
 		b := bucketsOf(tx)
-		last, prev, err := lastEvent(b.events)
+		last, prev, err := lastEvent(b.events())
 		if err != nil {
 			return err
 		}
 		// Events are only ever appended: full pages make the log smaller.
-		b.events.FillPercent = 1
+		b.events().FillPercent = 1
 		for i, e := range c.Events {
 			if want := last + 1 + uint64(i); e.Seq != want {
 				return fmt.Errorf("event %d of %d has seq %d, want %d (last stored seq %d)", i+1, len(c.Events), e.Seq, want, last)
 			}
-			if err := b.events.Put(seqKey(e.Seq), encodeEvent(e, prev)); err != nil {
+			if err := b.events().Put(seqKey(e.Seq), encodeEvent(e, prev)); err != nil {
 				return fmt.Errorf("event %d: %w", e.Seq, err)
 			}
 			prev = e.Hash
@@ -173,7 +173,7 @@ func (s *Store) Commit(c controller.Change) error {
 			return err
 		}
 		for _, o := range c.Enter {
-			if err := putID(b.inside, "occupant", o.Person, o); err != nil {
+			if err := putID(b.inside(), "occupant", o.Person, o); err != nil {
 				return err
 			}
 		}
@@ -181,7 +181,7 @@ func (s *Store) Commit(c controller.Change) error {
 			if id == "" {
 				return errors.New("leave without a person id")
 			}
-			if err := b.inside.Delete([]byte(id)); err != nil {
+			if err := b.inside().Delete([]byte(id)); err != nil {
 				return fmt.Errorf("leave %q: %w", id, err)
 			}
 		}
@@ -192,7 +192,7 @@ func (s *Store) Commit(c controller.Change) error {
 			return err
 		}
 		if c.Integrity != nil {
-			if err := put(b.meta, keyIntegrity, c.Integrity); err != nil {
+			if err := put(b.meta(), keyIntegrity, c.Integrity); err != nil {
 				return fmt.Errorf("integrity state: %w", err)
 			}
 		}
@@ -208,9 +208,9 @@ func (s *Store) Commit(c controller.Change) error {
 }
 
 // commitAlarms writes a change's alarms and door records.
-func commitAlarms(b buckets, c controller.Change) error {
+func commitAlarms(b *buckets, c controller.Change) error {
 	for _, a := range c.Alarms {
-		if err := putID(b.alarms, "alarm", a.ID, a); err != nil {
+		if err := putID(b.alarms(), "alarm", a.ID, a); err != nil {
 			return err
 		}
 	}
@@ -218,12 +218,12 @@ func commitAlarms(b buckets, c controller.Change) error {
 		if id == "" {
 			return errors.New("alarm gone without an id")
 		}
-		if err := b.alarms.Delete([]byte(id)); err != nil {
+		if err := b.alarms().Delete([]byte(id)); err != nil {
 			return fmt.Errorf("alarm %q gone: %w", id, err)
 		}
 	}
 	for _, d := range c.Doors {
-		if err := putID(b.doors, "door", d.Name, d); err != nil {
+		if err := putID(b.doors(), "door", d.Name, d); err != nil {
 			return err
 		}
 	}
@@ -236,10 +236,10 @@ func (s *Store) Load() (controller.Snapshot, error) {
 	err := s.view(func(tx *bolt.Tx) error {
 		b := bucketsOf(tx)
 		var err error
-		if snap.Inside, err = loadAll[controller.Occupant](b.inside, "occupant"); err != nil {
+		if snap.Inside, err = loadAll[controller.Occupant](b.inside(), "occupant"); err != nil {
 			return err
 		}
-		if err := b.keys.ForEach(func(k, v []byte) error {
+		if err := b.keys().ForEach(func(k, v []byte) error {
 			key, err := decodeKey(string(k), v)
 			if err != nil {
 				return fmt.Errorf("key %q: %w", k, err)
@@ -249,25 +249,25 @@ func (s *Store) Load() (controller.Snapshot, error) {
 		}); err != nil {
 			return err
 		}
-		if snap.Commands, err = loadAll[controller.CommandRecord](b.commands, "command"); err != nil {
+		if snap.Commands, err = loadAll[controller.CommandRecord](b.commands(), "command"); err != nil {
 			return err
 		}
-		if snap.Alarms, err = loadAll[controller.Alarm](b.alarms, "alarm"); err != nil {
+		if snap.Alarms, err = loadAll[controller.Alarm](b.alarms(), "alarm"); err != nil {
 			return err
 		}
-		if snap.Doors, err = loadAll[controller.DoorRecord](b.doors, "door"); err != nil {
+		if snap.Doors, err = loadAll[controller.DoorRecord](b.doors(), "door"); err != nil {
 			return err
 		}
-		if v := b.meta.Get(keyIntegrity); v != nil {
+		if v := b.meta().Get(keyIntegrity); v != nil {
 			if err := json.Unmarshal(v, &snap.Integrity); err != nil {
 				return fmt.Errorf("integrity state: %w", err)
 			}
 		}
-		snap.NumPeople = int(counter(b.meta, keyPeople))
-		if k, _ := b.visits.Cursor().Last(); k != nil {
+		snap.NumPeople = int(counter(b.meta(), keyPeople))
+		if k, _ := b.visits().Cursor().Last(); k != nil {
 			snap.LastVisit = int(visitKeyNumber(k))
 		}
-		k, v := b.events.Cursor().Last()
+		k, v := b.events().Cursor().Last()
 		if k == nil {
 			return nil
 		}
@@ -278,7 +278,7 @@ func (s *Store) Load() (controller.Snapshot, error) {
 		// A newest event that cannot be read must not keep pintud from
 		// starting: the check at start finds it and raises the alarm. The
 		// chain goes on from its stored hash, if that can be read.
-		prev, _ := s.hashAt(b.events, seq-1)
+		prev, _ := s.hashAt(b.events(), seq-1)
 		if snap.Last, err = decodeEvent(seq, v, prev); err != nil {
 			snap.Last = controller.Event{Seq: seq}
 			snap.Last.Hash, _ = eventHash(v)
@@ -324,7 +324,7 @@ func (s *Store) Events(q controller.EventQuery, fn func(controller.Event) error)
 		buf = buf[:0]
 		more := false
 		err := s.view(func(tx *bolt.Tx) error {
-			events := bucketsOf(tx).events
+			events := bucketsOf(tx).events()
 			c := events.Cursor()
 			if first {
 				k, _ := c.Last()
@@ -396,7 +396,7 @@ func (s *Store) Event(seq uint64) (controller.Event, bool, error) {
 	var e controller.Event
 	var ok bool
 	err := s.view(func(tx *bolt.Tx) error {
-		events := bucketsOf(tx).events
+		events := bucketsOf(tx).events()
 		v := events.Get(seqKey(seq))
 		if v == nil {
 			return nil
@@ -536,7 +536,7 @@ func (s *Store) Last() (uint64, string, error) {
 	var hash string
 	err := s.view(func(tx *bolt.Tx) error {
 		var err error
-		seq, hash, err = lastEvent(bucketsOf(tx).events)
+		seq, hash, err = lastEvent(bucketsOf(tx).events())
 		return err
 	})
 	if err != nil {

@@ -217,8 +217,8 @@ func m4Seal(tx *bolt.Tx, now time.Time) (bool, error) {
 		return false, nil
 	}
 	b := bucketsOf(tx)
-	src := map[controller.RecordKind]*bolt.Bucket{controller.RecordPerson: b.people, controller.RecordCard: b.cards,
-		controller.RecordKey: b.keys, controller.RecordVisit: tx.Bucket(bucketVisitsOld)}[m4Kinds[kind]]
+	src := map[controller.RecordKind]*bolt.Bucket{controller.RecordPerson: b.people(), controller.RecordCard: b.cards(),
+		controller.RecordKey: b.keys(), controller.RecordVisit: tx.Bucket(bucketVisitsOld)}[m4Kinds[kind]]
 	type kv struct{ k, v []byte }
 	var chunk []kv
 	if src != nil {
@@ -233,11 +233,11 @@ func m4Seal(tx *bolt.Tx, now time.Time) (bool, error) {
 			chunk = append(chunk, kv{bytes.Clone(k), bytes.Clone(v)})
 		}
 	}
-	last, prev, err := lastEvent(b.events)
+	last, prev, err := lastEvent(b.events())
 	if err != nil {
 		return false, err
 	}
-	b.events.FillPercent = 1
+	b.events().FillPercent = 1
 	seal := func(ref controller.RecordRef) error {
 		last++
 		e := controller.Event{Seq: last, Time: now, Type: controller.EventRecordSealed, Prev: prev,
@@ -245,7 +245,7 @@ func m4Seal(tx *bolt.Tx, now time.Time) (bool, error) {
 			Records: []controller.RecordRef{ref}}
 		e.Hash = e.ComputeHash()
 		prev = e.Hash
-		return b.events.Put(seqKey(e.Seq), encodeEvent(e, e.Prev))
+		return b.events().Put(seqKey(e.Seq), encodeEvent(e, e.Prev))
 	}
 	for _, x := range chunk {
 		if len(x.v) == 0 || x.v[0] != formatJS {
@@ -258,7 +258,7 @@ func m4Seal(tx *bolt.Tx, now time.Time) (bool, error) {
 			if p, err = decodePerson(string(x.k), x.v); err == nil {
 				p.ID, p.Seq = string(x.k), last+1
 				if err = seal(p.Sealed().Ref()); err == nil {
-					err = b.people.Put(x.k, encodePerson(p))
+					err = b.people().Put(x.k, encodePerson(p))
 				}
 			}
 		case controller.RecordCard:
@@ -266,7 +266,7 @@ func m4Seal(tx *bolt.Tx, now time.Time) (bool, error) {
 			if cd, err = decodeCard(string(x.k), x.v); err == nil {
 				cd.ID, cd.Seq = string(x.k), last+1
 				if err = seal(cd.Sealed().Ref()); err == nil {
-					err = b.cards.Put(x.k, encodeCard(cd))
+					err = b.cards().Put(x.k, encodeCard(cd))
 				}
 			}
 		case controller.RecordKey:
@@ -274,7 +274,7 @@ func m4Seal(tx *bolt.Tx, now time.Time) (bool, error) {
 			if k, err = decodeKey(string(x.k), x.v); err == nil {
 				k.ID, k.Seq = string(x.k), last+1
 				if err = seal(k.Sealed().Ref()); err == nil {
-					err = b.keys.Put(x.k, encodeKey(k))
+					err = b.keys().Put(x.k, encodeKey(k))
 				}
 			}
 		case controller.RecordVisit:

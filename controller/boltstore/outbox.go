@@ -11,9 +11,9 @@ import (
 )
 
 // commitRemote writes a change's replay records.
-func commitRemote(b buckets, c controller.Change) error {
+func commitRemote(b *buckets, c controller.Change) error {
 	for _, r := range c.Commands {
-		if err := putID(b.commands, "command", r.ID, r); err != nil {
+		if err := putID(b.commands(), "command", r.ID, r); err != nil {
 			return err
 		}
 	}
@@ -21,7 +21,7 @@ func commitRemote(b buckets, c controller.Change) error {
 		if id == "" {
 			return errors.New("forget without a command id")
 		}
-		if err := b.commands.Delete([]byte(id)); err != nil {
+		if err := b.commands().Delete([]byte(id)); err != nil {
 			return fmt.Errorf("forget %q: %w", id, err)
 		}
 	}
@@ -39,7 +39,7 @@ func commitRemote(b buckets, c controller.Change) error {
 
 // commitAcked writes the watermark in a commit's transaction: the log's
 // end when nothing drains the outbox, else Ack's when it moved.
-func (s *Store) commitAcked(b buckets, last uint64) error {
+func (s *Store) commitAcked(b *buckets, last uint64) error {
 	w := s.acked.Load()
 	if !s.outbox {
 		w = last
@@ -47,7 +47,7 @@ func (s *Store) commitAcked(b buckets, last uint64) error {
 	} else if w <= s.stored.Load() {
 		return nil
 	}
-	if err := b.meta.Put(keyAcked, binary.BigEndian.AppendUint64(nil, w)); err != nil {
+	if err := b.meta().Put(keyAcked, binary.BigEndian.AppendUint64(nil, w)); err != nil {
 		return fmt.Errorf("outbox watermark: %w", err)
 	}
 	if s.outbox {
@@ -95,7 +95,7 @@ func (s *Store) Ack(upTo uint64) error {
 	var last uint64
 	err := s.view(func(tx *bolt.Tx) error {
 		var err error
-		last, _, err = lastEventSeq(bucketsOf(tx).events)
+		last, _, err = lastEventSeq(bucketsOf(tx).events())
 		return err
 	})
 	if err != nil {

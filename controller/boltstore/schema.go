@@ -181,28 +181,32 @@ func migrate(db *bolt.DB, env migrateEnv) error {
 	})
 }
 
-// buckets are the buckets of one transaction.
+// buckets are the buckets of one transaction, each opened when first
+// used: opening one is a search of the file's bucket list, and a card
+// read's commit or lookup needs one or two of eleven.
 type buckets struct {
-	meta, people, cards, inside, events *bolt.Bucket
-	keys, commands                      *bolt.Bucket
-	alarms, doors                       *bolt.Bucket
-	visits, visitors                    *bolt.Bucket
+	tx    *bolt.Tx
+	cache [11]*bolt.Bucket
 }
 
 // bucketsOf returns tx's buckets, which Open made sure exist.
-func bucketsOf(tx *bolt.Tx) buckets {
-	return buckets{
-		meta:   tx.Bucket(bucketMeta),
-		people: tx.Bucket(bucketPeople),
-		cards:  tx.Bucket(bucketCards),
-		inside: tx.Bucket(bucketInside),
-		events: tx.Bucket(bucketEvents),
+func bucketsOf(tx *bolt.Tx) *buckets { return &buckets{tx: tx} }
 
-		keys:     tx.Bucket(bucketKeys),
-		commands: tx.Bucket(bucketCommands),
-		alarms:   tx.Bucket(bucketAlarms),
-		doors:    tx.Bucket(bucketDoors),
-		visits:   tx.Bucket(bucketVisitsN),
-		visitors: tx.Bucket(bucketVisitors),
+func (b *buckets) open(i int, name []byte) *bolt.Bucket {
+	if b.cache[i] == nil {
+		b.cache[i] = b.tx.Bucket(name)
 	}
+	return b.cache[i]
 }
+
+func (b *buckets) meta() *bolt.Bucket     { return b.open(0, bucketMeta) }
+func (b *buckets) people() *bolt.Bucket   { return b.open(1, bucketPeople) }
+func (b *buckets) cards() *bolt.Bucket    { return b.open(2, bucketCards) }
+func (b *buckets) inside() *bolt.Bucket   { return b.open(3, bucketInside) }
+func (b *buckets) events() *bolt.Bucket   { return b.open(4, bucketEvents) }
+func (b *buckets) keys() *bolt.Bucket     { return b.open(5, bucketKeys) }
+func (b *buckets) commands() *bolt.Bucket { return b.open(6, bucketCommands) }
+func (b *buckets) alarms() *bolt.Bucket   { return b.open(7, bucketAlarms) }
+func (b *buckets) doors() *bolt.Bucket    { return b.open(8, bucketDoors) }
+func (b *buckets) visits() *bolt.Bucket   { return b.open(9, bucketVisitsN) }
+func (b *buckets) visitors() *bolt.Bucket { return b.open(10, bucketVisitors) }

@@ -188,3 +188,31 @@ func (s *Store) TamperEvent(seq uint64, edit func(*controller.Event) bool) {
 	}
 	s.removed = removed
 }
+
+// SealedSeqs returns the seq each named record carries, 0 for none.
+func (s *Store) SealedSeqs(refs []controller.RecordRef) ([]uint64, error) {
+	out := make([]uint64, len(refs))
+	for i, r := range refs {
+		x, ok, err := s.SealedOne(r.Kind, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[i] = x.Seq
+		}
+	}
+	return out, nil
+}
+
+// EventsAt returns the events at seqs.
+func (s *Store) EventsAt(seqs []uint64) ([]controller.Event, error) {
+	out := make([]controller.Event, len(seqs))
+	for i, seq := range seqs {
+		e, _, err := s.Event(seq)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
