@@ -38,6 +38,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 
 	"golang.org/x/sync/errgroup"
@@ -52,6 +53,7 @@ import (
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -288,5 +290,21 @@ func clockSynced(require bool, log *slog.Logger) func() bool {
 			last = ok
 		}
 		return ok
+	}
+}
+
+// tuneGC sets the garbage collector for a door: pintud's live heap is a few
+// MiB (records are read from the file, not held), so at Go's default every
+// few MiB allocated start a collection; four times the live heap between
+// collections makes them rarer (fewer card reads meet one), and a soft
+// limit of 256 MiB keeps a Pi with little memory safe (a bulk import of a
+// million lines takes more, and collects harder). GOGC and GOMEMLIMIT in
+// the environment win.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(256 << 20)
 	}
 }

@@ -104,8 +104,18 @@ func Open(path string, opts *Options) (*Store, error) {
 			s.acked.Store(binary.BigEndian.Uint64(v))
 			s.stored.Store(binary.BigEndian.Uint64(v))
 		}
+		if !s.outbox {
+			// A log whose newest key cannot be read keeps its watermark:
+			// the check at start reports the damage.
+			if last, _, err := lastEventSeq(tx.Bucket(bucketEvents)); err == nil {
+				s.acked.Store(last)
+			}
+		}
 		return nil
 	})
+	if err == nil && s.acked.Load() != s.stored.Load() {
+		err = s.writeAcked()
+	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("boltstore: open %s: %w", path, err), db.Close())
 	}
@@ -200,9 +210,6 @@ func (s *Store) Commit(c controller.Change) error {
 	})
 	if err != nil {
 		return fmt.Errorf("boltstore: commit: %w", err)
-	}
-	if !s.outbox {
-		s.stored.Store(s.acked.Load())
 	}
 	return nil
 }

@@ -351,7 +351,7 @@ func TestMigrationChild(t *testing.T) {
 	if path == "" {
 		t.Skip("run by TestMigrateKillLoop")
 	}
-	s, err := Open(path, nil)
+	s, err := Open(path, &Options{Outbox: true}) // a site with MQTT: the outbox is kept
 	if err != nil {
 		t.Fatal(err)
 	}
