@@ -73,14 +73,21 @@ func (s *state) tap(now time.Time, doorName, reader, card string) (Result, *step
 	return st.entryRead(doorName, reader, card), st, nil
 }
 
-// holder finds who a card belongs to, or why it opens nothing.
+// holder finds who a card belongs to, or why it opens nothing. A card or
+// person record that fails its integrity check opens nothing.
 func (st *step) holder(cardID string) (Person, Reason, string) {
+	n := len(st.faults)
 	c, ok := st.card(cardID)
+	if len(st.faults) > n {
+		return Person{}, ReasonIntegrityFailure, "the card's record failed its integrity check"
+	}
 	if !ok {
 		return Person{}, ReasonUnknownCard, ""
 	}
 	p, ok := st.person(c.PersonID)
 	switch {
+	case len(st.faults) > n:
+		return Person{ID: c.PersonID}, ReasonIntegrityFailure, "the person's record failed its integrity check"
 	case !ok:
 		return Person{}, ReasonUnknownCard, ""
 	case c.Revoked:
@@ -98,6 +105,12 @@ func (st *step) entryRead(name, reader, cardID string) Result {
 	if r != "" {
 		base.Detail = why
 		return st.decide(base, Denied, r)
+	}
+	// A break in the log or a record not yet accepted by a head: no entry,
+	// whoever reads.
+	if st.broken() {
+		base.Detail = "integrity check failed; entry is refused until the head accepts the break"
+		return st.decide(base, Denied, ReasonIntegrityFailure)
 	}
 	// The person is here now: what they read before, here or at another
 	// door, no longer counts.
@@ -192,6 +205,10 @@ func (st *step) groupFor(name string, v Visit) (group, bool, Reason) {
 
 func (st *step) visitorRead(name string, base Event, p Person) Result {
 	v, r := st.visitFor(p, &base)
+	if st.faulted() {
+		base.Detail = "a visit record failed its integrity check"
+		return st.decide(base, Denied, ReasonIntegrityFailure)
+	}
 	if r != "" {
 		return st.decide(base, Denied, r)
 	}
@@ -239,8 +256,7 @@ func (st *step) grantVisitor(name string, w waiter, v Visit, g group, prefix str
 	v.State, v.EnteredAt, v.EscortedBy, v.Door = StateInside, now, g.esc.person, name
 	v.Steps = append(v.Steps, StepRecord{Step: 4, Action: ActionEnter, State: StateInside, Actor: g.esc.person,
 		Started: now, Standard: st.s.cfg.StepStandards[3]})
-	st.putVisit(v)
-	st.emit(Event{Type: EventVisitStep, Door: name, Person: v.VisitorID, Visit: v.ID, Actor: g.esc.person, Detail: string(ActionEnter)})
+	st.emit(Event{Type: EventVisitStep, Door: name, Person: v.VisitorID, Visit: v.ID, Actor: g.esc.person, Detail: string(ActionEnter)}, st.sealVisit(v))
 	st.unlock(name, st.cfg(name).Unlock)
 	return res
 }
@@ -369,7 +385,9 @@ func (st *step) plan(name string, t staffTap) settlement {
 		var who Person
 		if w.card != "" {
 			who, o.reason, o.detail = st.holder(w.card)
-		} else if pp, ok := st.person(w.person); !ok || pp.Disabled {
+		} else if pp, ok := st.person(w.person); st.faulted() {
+			o.reason, o.detail = ReasonIntegrityFailure, "the person's record failed its integrity check"
+		} else if !ok || pp.Disabled {
 			o.reason, o.detail = ReasonRevoked, "person disabled"
 		} else {
 			who = pp
@@ -393,6 +411,9 @@ func (st *step) plan(name string, t staffTap) settlement {
 			default:
 				continue // still waiting
 			}
+		}
+		if o.grant && st.faulted() {
+			o.grant, o.reason, o.detail = false, ReasonIntegrityFailure, "a record failed its integrity check"
 		}
 		if o.detail == "" && !o.grant {
 			o.detail = fmt.Sprintf("checked again when %s read", t.person)

@@ -500,16 +500,17 @@ func TestFailedCommitChangesNothing(t *testing.T) {
 }
 
 func TestRestartDerivesUnescorted(t *testing.T) {
-	snap := Snapshot{
+	store := &logStore{changes: []Change{{
 		People: []Person{{ID: "vina", Name: "V", Roles: []Role{RoleVisitor}}},
 		Visits: []Visit{{ID: "V0001", VisitForm: VisitForm{VisitorID: "vina", Until: t0.Add(time.Hour)}, State: StateInside}},
-		Inside: []Occupant{{Person: "vina", Door: "server-room", Visit: "V0001", Escort: "oki", Since: t0}},
-	}
-	s, err := newState(DefaultConfig(), snap)
+		Enter:  []Occupant{{Person: "vina", Door: "server-room", Visit: "V0001", Escort: "oki", Since: t0}},
+	}}}
+	snap, _ := store.Load()
+	s, err := newState(DefaultConfig(), snap, store, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := s.start(t0)
+	st := s.start(t0, nil)
 	st.finish()
 	s.apply(st)
 	if st := s.status(t0); len(st.Alarms) != 1 || st.Alarms[0].Kind != AlarmVisitorUnescorted {

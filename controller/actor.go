@@ -113,7 +113,10 @@ func (s *state) actor(a Actor) (Person, error) {
 		}
 		return Person{}, fmt.Errorf("%w: who acts is not known", ErrUnauthenticated)
 	}
-	p, ok := s.rec.Person(id)
+	p, ok, err := s.rec.Person(id)
+	if err != nil {
+		return Person{}, err
+	}
 	if !ok {
 		if a.Unauthenticated {
 			return Person{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, id)
@@ -200,16 +203,16 @@ func (s *state) refused(now time.Time, by Actor, what string, on Event, why erro
 	e := Event{Type: EventRefused, Actor: by.Name(), Via: by.via(), Detail: detail}
 	// Only names of records that exist: a refused request's text is the
 	// requester's, and an unknown id stays in the detail alone.
-	if _, ok := s.rec.Person(on.Person); ok {
+	if _, ok, _ := s.rec.Person(on.Person); ok {
 		e.Person = on.Person
 	}
-	if _, ok := s.rec.Visit(on.Visit); ok {
+	if _, ok, _ := s.rec.Visit(on.Visit); ok {
 		e.Visit = on.Visit
 	}
 	if _, ok := s.doors[on.Door]; ok {
 		e.Door = on.Door
 	}
-	if _, ok := s.rec.Card(on.Card); ok {
+	if _, ok, _ := s.rec.Card(on.Card); ok {
 		e.Card = on.Card
 	}
 	st.emit(e)

@@ -22,6 +22,10 @@ const (
 	AlarmTamper            AlarmKind = "tamper"
 	AlarmStorageFailure    AlarmKind = "storage_failure"
 	AlarmMQTTDown          AlarmKind = "mqtt_down"
+	// The log or a record failed its integrity check: entry is refused
+	// until a head accepts the break (pintuctl integrity accept), which
+	// ends and acknowledges it.
+	AlarmIntegrity AlarmKind = "integrity"
 )
 
 // alarmKinds says, for each alarm, whether a person must acknowledge it
@@ -32,6 +36,7 @@ var alarmKinds = map[AlarmKind]struct{ needsAck bool }{
 	AlarmForcedOpen:        {needsAck: true},
 	AlarmTamper:            {needsAck: true},
 	AlarmStorageFailure:    {needsAck: true},
+	AlarmIntegrity:         {needsAck: true},
 	AlarmHeldOpen:          {}, // the door closing ends it
 	AlarmClockUnsynced:     {}, // the clock syncing ends it; every event records the clock's trust
 	AlarmMQTTDown:          {}, // a warning: the door works without a broker; reconnecting ends it

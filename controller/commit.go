@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -31,6 +32,9 @@ type failing struct {
 func (c *Controller) process(st *step) error {
 	if st == nil {
 		return nil
+	}
+	if st.faulted() {
+		st.recordFaults()
 	}
 	if st.empty() {
 		c.st.apply(st)
@@ -89,6 +93,15 @@ func (c *Controller) commitFailed(st *step, err error) {
 			c.st.forceStrike(st.now, s.door, false)
 		case st.egress:
 			c.st.forceStrike(st.now, s.door, true)
+		}
+	}
+	if st.integ != nil {
+		// Breaks this step found stay known, so entry stays refused, and
+		// the next step that commits writes them.
+		for _, b := range st.integ.Breaks {
+			if !c.st.integ.known(b) && !slices.ContainsFunc(c.st.unrecorded, b.covers) {
+				c.st.unrecorded = append(c.st.unrecorded, b)
+			}
 		}
 	}
 	c.fail.backoff = min(max(2*c.fail.backoff, minBackoff), maxBackoff)

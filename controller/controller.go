@@ -28,6 +28,24 @@ type Options struct {
 	// Observer, when set, is told how long each step took to decide and
 	// to commit (pintud's metrics). Nil: nobody is told.
 	Observer Observer
+	// RecordCache is how many people, cards and visits of each kind the
+	// controller keeps checked in memory, per cache generation; zero means
+	// DefaultRecordCache.
+	RecordCache int
+	// VerifyDuty is the share of a CPU the background integrity check
+	// takes (1: as fast as it can); zero means DefaultVerifyDuty.
+	// VerifyEvery is how often it checks everything again; zero means
+	// DefaultVerifyEvery.
+	VerifyDuty  float64
+	VerifyEvery time.Duration
+	// StartNotes are events the start step writes before its started
+	// event: what pintud found beside the log when it started (see
+	// StartNote).
+	StartNotes []StartNote
+	// StartBreaks are integrity breaks pintud found before the controller
+	// started (the log's event at its anchor's seq is not the one the
+	// anchor names): they are recorded like the controller's own.
+	StartBreaks []Break
 }
 
 // Observer receives the controller's timings. It is called on the Run
@@ -38,6 +56,15 @@ type Observer interface {
 	ObserveDecision(d time.Duration)
 	// ObserveCommit is the time the store's Commit took, and its error.
 	ObserveCommit(d time.Duration, err error)
+}
+
+// StartNote is an event pintud asks the start step to write: a new log
+// started deliberately (EventLogInitialised, which must be the log's first
+// event), an anchor made again (EventAnchorRecreated) or a restore
+// (EventLogRestored). Detail says what was found.
+type StartNote struct {
+	Type   EventType
+	Detail string
 }
 
 // Controller owns the domain state. Create it with New, start Run in a
@@ -62,6 +89,8 @@ type Controller struct {
 
 	watchMu  sync.Mutex
 	watchers []chan struct{} // see Watch
+
+	progressState // the background integrity check's position
 }
 
 type request struct {
@@ -84,13 +113,37 @@ func New(cfg Config, store Store, act Actuator, opts Options) (*Controller, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	for _, n := range opts.StartNotes {
+		switch n.Type {
+		case EventLogInitialised, EventAnchorRecreated, EventLogRestored:
+		default:
+			return nil, fmt.Errorf("controller: start note of type %q: not a start note", n.Type)
+		}
+	}
 	snap, err := store.Load()
 	if err != nil {
 		return nil, fmt.Errorf("controller: load store: %w", err)
 	}
-	st, err := newState(cfg, snap)
+	if slices.ContainsFunc(opts.StartNotes, func(n StartNote) bool { return n.Type == EventLogInitialised }) && snap.Last.Seq != 0 {
+		return nil, fmt.Errorf("controller: a new log is started on an empty store; this one ends at seq %d", snap.Last.Seq)
+	}
+	st, err := newState(cfg, snap, store, opts.RecordCache)
 	if err != nil {
 		return nil, fmt.Errorf("controller: load store: %w", err)
+	}
+	// The tail of the log is checked before anyone is answered; the rest,
+	// and every record, in the background once Run starts.
+	breaks, cp, err := checkTail(store, snap.Integrity, snap.Last, opts.Now())
+	if err != nil {
+		return nil, fmt.Errorf("controller: check the log: %w", err)
+	}
+	st.startFaults = append(st.startFaults, breaks...)
+	st.startFaults = append(st.startFaults, opts.StartBreaks...)
+	if cp.Seq >= snap.Integrity.Checkpoint.Seq+checkpointEvery {
+		st.startCheckpoint = cp
+	}
+	for _, b := range st.startFaults {
+		log.Error("integrity check at start: break found; entry is refused until a head accepts it", "break", b.String())
 	}
 	return &Controller{
 		cfg: cfg, store: store, act: act, opts: opts, log: log, st: st,
@@ -107,7 +160,12 @@ func (c *Controller) Run(ctx context.Context) error {
 		c.drive(d.Name, false)
 	}
 	c.began = time.Now()
-	c.process(c.st.start(c.now()))
+	c.process(c.st.start(c.now(), c.opts.StartNotes))
+	vctx, stopVerify := context.WithCancel(ctx)
+	var verifying sync.WaitGroup
+	verifying.Go(func() { c.verifyLoop(vctx) })
+	defer verifying.Wait()
+	defer stopVerify()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -253,8 +311,9 @@ func (c *Controller) doEgress(ctx context.Context, door string, fn func(now time
 	}
 }
 
-// Log is the audit log, for readers that do not need the controller.
-func (c *Controller) Log() EventLog { return c.store }
+// Log is the audit log, for readers that do not need the controller. A
+// read that hits damage raises the integrity alarm (and returns its error).
+func (c *Controller) Log() EventLog { return checkedLog{c} }
 
 // Config returns the configuration the controller runs.
 func (c *Controller) Config() Config { return c.cfg }

@@ -23,15 +23,27 @@
 // denied with [ReasonStorageFailure], and the storage_failure alarm is
 // raised.
 //
+// The chain covers the records too (digest.go): every change to a person,
+// card, visit or key is an event carrying the record's content digest, and
+// the stored record carries that event's seq. Records are read from the
+// store through a bounded cache that checks each against its event
+// (records.go). The log's tail is checked before New returns, the rest and
+// every record in the background (verifier.go); a break raises the
+// integrity alarm and refuses every entry until the head accepts it
+// (integrity.go).
+//
 // The files follow the concerns: access.go the access rule and pairing,
 // door.go the door machine and lockdown, occupancy.go who is inside,
 // alarms.go the alarm set, timers.go what time alone does, records.go and
-// people.go, keys.go, workflow.go the records and the SOP, remote.go signed
-// commands, actor.go who acts (an [Actor] the adapter established, never a
-// typed name) and who may manage whom, login.go console accounts (passwords,
-// sign-in, lockout, Unix links), text.go the check on stored text,
-// consolestore.go the console's port, step.go and commit.go the step and its
-// commit, controller.go the run loop, inputs.go and queries.go the methods.
+// people.go, keys.go, workflow.go the records and the SOP, import.go the bulk
+// import, remote.go signed commands, actor.go who acts (an [Actor] the
+// adapter established, never a typed name) and who may manage whom, login.go
+// console accounts (passwords, sign-in, lockout, Unix links), text.go the
+// check on stored text, consolestore.go the console's port, digest.go,
+// records.go, integrity.go and verifier.go the records sealed into the chain
+// and the checks on them, step.go and commit.go the step and its commit,
+// controller.go the run loop, inputs.go and queries.go the methods, event.go
+// and canon.go the events and their canonical bytes.
 //
 // # Caveats
 //

@@ -134,6 +134,9 @@ type harness struct {
 	stop   func()
 	inputs []input // every read the test made, for checkLog
 	obs    controller.Observer
+	// verifyEvery is the background integrity check's period (zero: the
+	// default).
+	verifyEvery time.Duration
 }
 
 // input is one read the test presented.
@@ -180,6 +183,7 @@ func (h *harness) startWith(act controller.Actuator) {
 		ClockSynced: func() bool { h.mu.Lock(); defer h.mu.Unlock(); return h.synced },
 		Logger:      slog.New(h.logs),
 		Observer:    h.obs,
+		VerifyEvery: h.verifyEvery,
 	})
 	if err != nil {
 		h.t.Fatal(err)

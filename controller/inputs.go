@@ -13,12 +13,23 @@ import (
 // This file is the Controller's methods that change something: each runs
 // one step on the Run goroutine and processes it (see process).
 
-// run computes a step on the Run goroutine and processes it.
+// run computes a step on the Run goroutine and processes it. A step that
+// read a record failing its integrity check is dropped (what it decided
+// rests on a record that cannot be trusted), and the break is recorded
+// instead; the caller gets an error wrapping ErrIntegrity.
 func (c *Controller) run(ctx context.Context, fn func(now time.Time) (*step, error)) error {
 	var err error
 	derr := c.do(ctx, func(now time.Time) {
 		var st *step
-		if st, err = fn(now); err == nil {
+		st, err = fn(now)
+		if st != nil && st.faulted() && err == nil {
+			err = st.faults[0]
+		}
+		if errors.Is(err, ErrIntegrity) {
+			c.process(c.st.faultStep(now, err))
+			return
+		}
+		if err == nil {
 			err = c.process(st)
 		}
 	})
@@ -96,7 +107,15 @@ func (c *Controller) runAs(ctx context.Context, by Actor, what string, on Event,
 	var err error
 	derr := c.do(ctx, func(now time.Time) {
 		var st *step
-		if st, err = fn(now); err == nil {
+		st, err = fn(now)
+		if st != nil && st.faulted() && err == nil {
+			err = st.faults[0]
+		}
+		if errors.Is(err, ErrIntegrity) {
+			c.process(c.st.faultStep(now, err))
+			return
+		}
+		if err == nil {
 			err = c.process(st)
 			return
 		}
@@ -224,7 +243,11 @@ func (c *Controller) UpdatePerson(ctx context.Context, id string, u PersonUpdate
 // managing checks that by may manage the person id, if there is one (an
 // unknown id is the step's own error to report).
 func (c *Controller) managing(by Actor, id string) error {
-	if target, ok := c.st.rec.Person(id); ok {
+	target, ok, err := c.st.rec.Person(id)
+	if err != nil {
+		return err
+	}
+	if ok {
 		return c.st.mayManage(by, target)
 	}
 	return nil
@@ -264,7 +287,9 @@ func (c *Controller) AssignCard(ctx context.Context, card, person string, by Act
 // RevokeCard revokes a card; it is denied from then on.
 func (c *Controller) RevokeCard(ctx context.Context, card string, by Actor) error {
 	return c.runAs(ctx, by, "revoke card "+card, Event{Card: card}, func(now time.Time) (*step, error) {
-		if k, ok := c.st.rec.Card(card); ok {
+		if k, ok, err := c.st.rec.Card(card); err != nil {
+			return nil, err
+		} else if ok {
 			if err := c.managing(by, k.PersonID); err != nil {
 				return nil, err
 			}

@@ -15,7 +15,10 @@ func (s *state) addKey(now time.Time, person string, pub []byte, actor Actor) (*
 	if len(pub) != ed25519.PublicKeySize {
 		return nil, Key{}, fmt.Errorf("%w: public key is %d bytes, want %d", ErrInvalid, len(pub), ed25519.PublicKeySize)
 	}
-	p, ok := s.rec.Person(person)
+	p, ok, err := s.rec.Person(person)
+	if err != nil {
+		return nil, Key{}, err
+	}
 	if !ok {
 		return nil, Key{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, person)
 	}
@@ -31,8 +34,7 @@ func (s *state) addKey(now time.Time, person string, pub []byte, actor Actor) (*
 	}
 	st := s.begin(now)
 	k := Key{ID: id, PersonID: person, Public: slices.Clone(pub), AddedAt: now.UTC()}
-	st.putKey(k)
-	st.emit(Event{Type: EventKeyAdded, Person: person, Actor: actor.Name(), Via: actor.via(), Detail: id})
+	st.emit(Event{Type: EventKeyAdded, Person: person, Actor: actor.Name(), Via: actor.via(), Detail: id}, st.sealKey(k))
 	return st, k, nil
 }
 
@@ -47,7 +49,6 @@ func (s *state) revokeKey(now time.Time, id string, actor Actor) (*step, Key, er
 	st := s.begin(now)
 	k.Public = slices.Clone(k.Public)
 	k.Revoked, k.RevokedAt = true, now.UTC()
-	st.putKey(k)
-	st.emit(Event{Type: EventKeyRevoked, Person: k.PersonID, Actor: actor.Name(), Via: actor.via(), Detail: id})
+	st.emit(Event{Type: EventKeyRevoked, Person: k.PersonID, Actor: actor.Name(), Via: actor.via(), Detail: id}, st.sealKey(k))
 	return st, k, nil
 }

@@ -63,6 +63,13 @@ type Account struct {
 	PasswordSetAt time.Time `json:"password_set_at,omitzero"`
 }
 
+// Link is one change to the index of Unix accounts linked to people:
+// User now acts as Person, or, with Person empty, as nobody.
+type Link struct {
+	User   string `json:"user"`
+	Person string `json:"person,omitempty"`
+}
+
 // HasPassword reports whether the person can sign in to the console.
 func (a Account) HasPassword() bool { return !a.PasswordSetAt.IsZero() }
 
@@ -111,7 +118,10 @@ var (
 // setPassword stores a new credential for a staff member. Root sets and
 // resets passwords; a person may change their own.
 func (s *state) setPassword(now time.Time, id string, c Credential, by Actor) (*step, error) {
-	p, ok := s.rec.Person(id)
+	p, ok, err := s.rec.Person(id)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown person %q", ErrNotFound, id)
 	}
@@ -145,7 +155,10 @@ func (s *state) login(now time.Time, a LoginAttempt) (*step, Person, error) {
 		from = "; from " + a.From
 	}
 	st := s.begin(now)
-	p, ok := s.rec.Person(id)
+	p, ok := st.person(id)
+	if st.faulted() {
+		return st, Person{}, st.faults[0]
+	}
 	if !ok || p.IsVisitor() {
 		what := id
 		if CheckText("id", id, 64, false) != nil {
@@ -195,7 +208,9 @@ func (s *state) login(now time.Time, a LoginAttempt) (*step, Person, error) {
 // logout records the end of a console session: why is "signed out" or
 // what ended it.
 func (s *state) logout(now time.Time, id, why string) (*step, error) {
-	if _, ok := s.rec.Person(id); !ok {
+	if _, ok, err := s.rec.Person(id); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, fmt.Errorf("%w: unknown person %q", ErrNotFound, id)
 	}
 	st := s.begin(now)
@@ -206,7 +221,10 @@ func (s *state) logout(now time.Time, id, why string) (*step, error) {
 // linkPerson links a Unix account to a person, or (user "") unlinks it:
 // pintuctl run by that account acts as the person.
 func (s *state) linkPerson(now time.Time, id, user string, by Actor) (*step, Person, error) {
-	p, ok := s.rec.Person(id)
+	p, ok, err := s.rec.Person(id)
+	if err != nil {
+		return nil, Person{}, err
+	}
 	if !ok {
 		return nil, Person{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, id)
 	}
@@ -238,8 +256,13 @@ func (s *state) linkPerson(now time.Time, id, user string, by Actor) (*step, Per
 	p.Roles = append([]Role(nil), p.Roles...)
 	p.UnixUser = user
 	st := s.begin(now)
-	st.putPerson(p)
-	st.emit(Event{Type: EventPersonLinked, Person: id, Actor: by.Name(), Via: by.via(), Detail: fmt.Sprintf("unix_user %q -> %q", old, user)})
+	if old != "" {
+		st.links = append(st.links, Link{User: old})
+	}
+	if user != "" {
+		st.links = append(st.links, Link{User: user, Person: id})
+	}
+	st.emit(Event{Type: EventPersonLinked, Person: id, Actor: by.Name(), Via: by.via(), Detail: fmt.Sprintf("unix_user %q -> %q", old, user)}, st.sealPerson(p))
 	return st, p, nil
 }
 

@@ -36,8 +36,7 @@ func (st *step) leave(person, actor string) {
 					v.Steps[i].At = st.now.UTC()
 				}
 			}
-			st.putVisit(v)
-			st.emit(Event{Type: EventVisitStep, Door: o.Door, Person: person, Visit: v.ID, Actor: actor, Detail: string(ActionExit)})
+			st.emit(Event{Type: EventVisitStep, Door: o.Door, Person: person, Visit: v.ID, Actor: actor, Detail: string(ActionExit)}, st.sealVisit(v))
 		}
 		for _, k := range []AlarmKind{AlarmVisitorUnescorted, AlarmOverstay} {
 			st.clear(k, func(a Alarm) bool { return a.Visit == o.Visit })

@@ -48,6 +48,9 @@ func (s *state) addPerson(now time.Time, p Person, actor Actor) (*step, error) {
 	if err := validID("person id", p.ID); err != nil {
 		return nil, err
 	}
+	if s.importing {
+		return nil, fmt.Errorf("%w: an import is registering people; try again when it is done", ErrBusy)
+	}
 	if p.Name == "" {
 		return nil, fmt.Errorf("%w: person %q: name is empty", ErrInvalid, p.ID)
 	}
@@ -56,12 +59,14 @@ func (s *state) addPerson(now time.Time, p Person, actor Actor) (*step, error) {
 		return nil, err
 	}
 	p.Roles, p.Disabled, p.DisabledAt, p.UnixUser = roles, false, time.Time{}, ""
-	if _, ok := s.rec.Person(p.ID); ok {
+	if _, ok, err := s.rec.Person(p.ID); err != nil {
+		return nil, err
+	} else if ok {
 		return nil, fmt.Errorf("%w: person %q", ErrExists, p.ID)
 	}
 	st := s.begin(now)
-	st.putPerson(p)
-	st.emit(Event{Type: EventPersonAdded, Person: p.ID, Actor: actor.Name(), Via: actor.via(), Detail: rolesText(p.Roles)})
+	st.newPeople++
+	st.emit(Event{Type: EventPersonAdded, Person: p.ID, Actor: actor.Name(), Via: actor.via(), Detail: rolesText(p.Roles)}, st.sealPerson(p))
 	return st, nil
 }
 
@@ -69,7 +74,10 @@ func (s *state) addPerson(now time.Time, p Person, actor Actor) (*step, error) {
 // document. The event says what changed, from what to what. A visitor
 // cannot become staff nor staff a visitor: that is a new person.
 func (s *state) updatePerson(now time.Time, id string, u PersonUpdate, actor Actor) (*step, Person, error) {
-	old, ok := s.rec.Person(id)
+	old, ok, err := s.rec.Person(id)
+	if err != nil {
+		return nil, Person{}, err
+	}
 	if !ok {
 		return nil, Person{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, id)
 	}
@@ -114,8 +122,7 @@ func (s *state) updatePerson(now time.Time, id string, u PersonUpdate, actor Act
 		return nil, Person{}, fmt.Errorf("%w: person %s already has these values", ErrAlready, id)
 	}
 	st := s.begin(now)
-	st.putPerson(p)
-	st.emit(Event{Type: EventPersonUpdated, Person: id, Actor: actor.Name(), Via: actor.via(), Detail: strings.Join(changes, "; ")})
+	st.emit(Event{Type: EventPersonUpdated, Person: id, Actor: actor.Name(), Via: actor.via(), Detail: strings.Join(changes, "; ")}, st.sealPerson(p))
 	return st, p, nil
 }
 
@@ -124,7 +131,10 @@ func (s *state) updatePerson(now time.Time, id string, u PersonUpdate, actor Act
 // their reads still pairing stop counting, and they take no SOP step. A
 // visit they are inside stays as it is.
 func (s *state) setDisabled(now time.Time, id string, off bool, actor Actor) (*step, Person, error) {
-	p, ok := s.rec.Person(id)
+	p, ok, err := s.rec.Person(id)
+	if err != nil {
+		return nil, Person{}, err
+	}
 	if !ok {
 		return nil, Person{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, id)
 	}
@@ -144,8 +154,7 @@ func (s *state) setDisabled(now time.Time, id string, off bool, actor Actor) (*s
 		p.DisabledAt = now.UTC()
 		t = EventPersonOff
 	}
-	st.putPerson(p)
-	st.emit(Event{Type: t, Person: id, Actor: actor.Name(), Via: actor.via()})
+	st.emit(Event{Type: t, Person: id, Actor: actor.Name(), Via: actor.via()}, st.sealPerson(p))
 	if off {
 		st.dropReadsOf(id, ReasonRevoked, "person disabled")
 	}
@@ -157,20 +166,29 @@ func (s *state) assignCard(now time.Time, card, person string, actor Actor) (*st
 	if err := validID("card", card); err != nil {
 		return nil, err
 	}
-	if _, ok := s.rec.Person(person); !ok {
+	if s.importing {
+		return nil, fmt.Errorf("%w: an import is assigning cards; try again when it is done", ErrBusy)
+	}
+	if _, ok, err := s.rec.Person(person); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, fmt.Errorf("%w: unknown person %q", ErrNotFound, person)
 	}
-	if c, ok := s.rec.Card(card); ok && !c.Revoked {
+	if c, ok, err := s.rec.Card(card); err != nil {
+		return nil, err
+	} else if ok && !c.Revoked {
 		return nil, fmt.Errorf("%w: card %q is assigned to %q; revoke it first", ErrExists, card, c.PersonID)
 	}
 	st := s.begin(now)
-	st.putCard(Card{ID: card, PersonID: person, AssignedAt: now.UTC()})
-	st.emit(Event{Type: EventCardAssigned, Card: card, Person: person, Actor: actor.Name(), Via: actor.via()})
+	st.emit(Event{Type: EventCardAssigned, Card: card, Person: person, Actor: actor.Name(), Via: actor.via()}, st.sealCard(Card{ID: card, PersonID: person, AssignedAt: now.UTC()}))
 	return st, nil
 }
 
 func (s *state) revokeCard(now time.Time, card string, actor Actor) (*step, error) {
-	c, ok := s.rec.Card(card)
+	c, ok, err := s.rec.Card(card)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown card %q", ErrNotFound, card)
 	}
@@ -180,8 +198,7 @@ func (s *state) revokeCard(now time.Time, card string, actor Actor) (*step, erro
 	st := s.begin(now)
 	st.housekeep()
 	c.Revoked, c.RevokedAt = true, now.UTC()
-	st.putCard(c)
-	st.emit(Event{Type: EventCardRevoked, Card: card, Person: c.PersonID, Actor: actor.Name(), Via: actor.via()})
+	st.emit(Event{Type: EventCardRevoked, Card: card, Person: c.PersonID, Actor: actor.Name(), Via: actor.via()}, st.sealCard(c))
 	// A read made with the card no longer vouches for anyone.
 	st.dropReadsOf(c.PersonID, ReasonRevoked, "card revoked")
 	return st, nil

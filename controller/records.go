@@ -2,8 +2,11 @@ package controller
 
 import (
 	"cmp"
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 )
 
 // records is how the controller reads the people, cards, visits and keys it
@@ -14,124 +17,222 @@ import (
 // Values it returns may share memory with it (a person's Roles, a visit's
 // Steps, a key's Public): callers clone before they change one.
 //
-// Today it is memRecords, the maps loaded at start. It is an interface so
-// that a store-backed implementation with a bounded cache can replace it
-// without touching the rules.
+// A read that fails (the store hit damage, or the record does not match the
+// event that sealed it) returns an error wrapping ErrIntegrity; the caller
+// refuses what it was deciding and the integrity alarm is raised.
 type records interface {
-	Person(id string) (Person, bool)
-	Card(id string) (Card, bool)
-	Visit(id string) (Visit, bool)
+	Person(id string) (Person, bool, error)
+	Card(id string) (Card, bool, error)
+	Visit(id string) (Visit, bool, error)
 	// VisitsOf lists a visitor's visit IDs, oldest first.
-	VisitsOf(visitor string) []string
+	VisitsOf(visitor string) ([]string, error)
+	// Key and Keys read the remote command keys, which are few and all in
+	// memory, checked when the controller starts.
 	Key(id string) (Key, bool)
-
-	// People, Cards, Visits and Keys list every record, ordered by ID
-	// (visits by number), for queries.
-	People() []Person
-	Cards() []Card
-	Visits() []Visit
 	Keys() []Key
-	// NumPeople is how many people are registered.
-	NumPeople() int
-
 	// Apply writes the records of a committed change.
 	Apply(c Change)
+	// Unchecked reads the store without the checks, for a head's
+	// acceptance to seal a broken record again as it is; badKey returns a
+	// key that failed its check when the controller started.
+	Unchecked() RecordStore
+	badKey(id string) (Key, bool)
 }
 
-// memRecords holds every record in memory.
-type memRecords struct {
-	people    map[string]Person
-	cards     map[string]Card
-	visits    map[string]Visit
-	byVisitor map[string][]string // visitor id -> visit ids, oldest first
-	keys      map[string]Key
+// DefaultRecordCache is how many records of each kind (people, cards,
+// visits) the controller keeps decoded and checked, per generation of its
+// cache: at most twice this many of each are in memory.
+const DefaultRecordCache = 4096
+
+// storeRecords reads records from the store, checks each against the event
+// that sealed it, and keeps the checked ones in a bounded cache. It runs on
+// the Run goroutine only: a read is a bbolt lookup in the memory-mapped
+// file, a few microseconds.
+type storeRecords struct {
+	store  RecordStore
+	people *genCache[Person]
+	cards  *genCache[Card]
+	visits *genCache[Visit]
+	of     *genCache[[]string] // visitor id -> visit ids
+	// sealers are events that sealed records, their hash checked: a card
+	// and its holder imported together share one.
+	sealers *genCache[Event]
+	keys    map[string]Key // checked
+	bad     map[string]Key // failed their check: refused, kept to seal again
 }
 
-var _ records = (*memRecords)(nil)
+var _ records = (*storeRecords)(nil)
 
-func newMemRecords(snap Snapshot) *memRecords {
-	m := &memRecords{
-		people:    make(map[string]Person, len(snap.People)),
-		cards:     make(map[string]Card, len(snap.Cards)),
-		visits:    make(map[string]Visit, len(snap.Visits)),
-		byVisitor: map[string][]string{},
-		keys:      make(map[string]Key, len(snap.Keys)),
+// newStoreRecords checks the keys against their events, keeping those that
+// pass; the failures are returned, for the integrity alarm.
+func newStoreRecords(store RecordStore, keys []Key, size int) (*storeRecords, []error) {
+	if size <= 0 {
+		size = DefaultRecordCache
 	}
-	for _, p := range snap.People {
-		m.people[p.ID] = p
+	r := &storeRecords{store: store, people: newGenCache[Person](size), cards: newGenCache[Card](size),
+		visits: newGenCache[Visit](size), of: newGenCache[[]string](size), sealers: newGenCache[Event](size),
+		keys: make(map[string]Key, len(keys)), bad: map[string]Key{}}
+	var faults []error
+	for _, k := range keys {
+		if err := r.check(k.Sealed()); err != nil {
+			faults = append(faults, err)
+			r.bad[k.ID] = k
+			continue
+		}
+		r.keys[k.ID] = k
 	}
-	for _, c := range snap.Cards {
-		m.cards[c.ID] = c
-	}
-	vs := slices.Clone(snap.Visits)
-	slices.SortFunc(vs, byVisitNumber)
-	for _, v := range vs {
-		m.putVisit(v)
-	}
-	for _, k := range snap.Keys {
-		m.keys[k.ID] = k
-	}
-	return m
+	return r, faults
 }
 
-func byVisitNumber(a, b Visit) int { return cmp.Compare(visitNumber(a.ID), visitNumber(b.ID)) }
+func (r *storeRecords) Unchecked() RecordStore { return r.store }
 
-func (m *memRecords) Person(id string) (Person, bool) { p, ok := m.people[id]; return p, ok }
-func (m *memRecords) Card(id string) (Card, bool)     { c, ok := m.cards[id]; return c, ok }
-func (m *memRecords) Visit(id string) (Visit, bool)   { v, ok := m.visits[id]; return v, ok }
-func (m *memRecords) VisitsOf(visitor string) []string {
-	return m.byVisitor[visitor]
+func (r *storeRecords) badKey(id string) (Key, bool) { k, ok := r.bad[id]; return k, ok }
+
+func (r *storeRecords) Person(id string) (Person, bool, error) {
+	return cached(r, r.people, id, r.store.Person, Person.Sealed)
 }
-func (m *memRecords) Key(id string) (Key, bool) { k, ok := m.keys[id]; return k, ok }
-func (m *memRecords) NumPeople() int            { return len(m.people) }
 
-func (m *memRecords) People() []Person {
-	ps := slices.SortedFunc(maps.Values(m.people), func(a, b Person) int { return cmp.Compare(a.ID, b.ID) })
-	for i := range ps {
-		ps[i].Roles = slices.Clone(ps[i].Roles)
+func (r *storeRecords) Card(id string) (Card, bool, error) {
+	return cached(r, r.cards, id, r.store.Card, Card.Sealed)
+}
+
+func (r *storeRecords) Visit(id string) (Visit, bool, error) {
+	return cached(r, r.visits, id, r.store.Visit, Visit.Sealed)
+}
+
+// cached reads a record through the cache, checking it against its event
+// on the way in. Unknown ids are not cached: a card nobody holds costs a
+// lookup each time it is read, which is what it costs to know.
+func cached[T any](r *storeRecords, c *genCache[T], id string, read func(string) (T, bool, error), seal func(T) SealedRecord) (T, bool, error) {
+	var zero T
+	if v, ok := c.get(id); ok {
+		return v, true, nil
 	}
-	return ps
-}
-
-func (m *memRecords) Cards() []Card {
-	return slices.SortedFunc(maps.Values(m.cards), func(a, b Card) int { return cmp.Compare(a.ID, b.ID) })
-}
-
-func (m *memRecords) Visits() []Visit {
-	vs := make([]Visit, 0, len(m.visits))
-	for _, v := range m.visits {
-		vs = append(vs, v.clone())
+	v, ok, err := read(id)
+	if err != nil {
+		return zero, false, asIntegrity(err)
 	}
-	slices.SortFunc(vs, byVisitNumber)
-	return vs
+	if !ok {
+		return zero, false, nil
+	}
+	if err := r.check(seal(v)); err != nil {
+		return zero, false, err
+	}
+	c.put(id, v)
+	return v, true, nil
 }
 
-func (m *memRecords) Keys() []Key {
-	ks := slices.SortedFunc(maps.Values(m.keys), func(a, b Key) int { return cmp.Compare(a.ID, b.ID) })
+// check checks a stored record against the event that sealed it.
+func (r *storeRecords) check(s SealedRecord) error {
+	if s.Seq == 0 {
+		return checkSeal(s, Event{})
+	}
+	key := strconv.FormatUint(s.Seq, 10)
+	if e, ok := r.sealers.get(key); ok {
+		return checkRef(s, e) // its hash was checked when it was read
+	}
+	e, ok, err := r.store.Event(s.Seq)
+	if err != nil {
+		return &IntegrityError{Kind: s.Kind, ID: s.ID, Seq: s.Seq, Reason: fmt.Sprintf("its event #%d cannot be read", s.Seq), Err: err}
+	}
+	if !ok {
+		e = Event{}
+	}
+	if err := checkSeal(s, e); err != nil {
+		return err
+	}
+	r.sealers.put(key, e)
+	return nil
+}
+
+// asIntegrity makes any failed store read an integrity failure: a read the
+// controller cannot make is refused like a damaged one.
+func asIntegrity(err error) error {
+	if errors.Is(err, ErrIntegrity) {
+		return err
+	}
+	return &IntegrityError{Reason: "the store could not be read", Err: err}
+}
+
+func (r *storeRecords) VisitsOf(visitor string) ([]string, error) {
+	if ids, ok := r.of.get(visitor); ok {
+		return ids, nil
+	}
+	ids, err := r.store.VisitsOf(visitor)
+	if err != nil {
+		return nil, asIntegrity(err)
+	}
+	r.of.put(visitor, ids)
+	return ids, nil
+}
+
+func (r *storeRecords) Key(id string) (Key, bool) { k, ok := r.keys[id]; return k, ok }
+
+func (r *storeRecords) Keys() []Key {
+	ks := slices.SortedFunc(maps.Values(r.keys), func(a, b Key) int { return cmp.Compare(a.ID, b.ID) })
 	for i := range ks {
 		ks[i].Public = slices.Clone(ks[i].Public)
 	}
 	return ks
 }
 
-func (m *memRecords) Apply(c Change) {
+// Apply puts the change's records in the cache: the controller wrote them,
+// so they need no check.
+func (r *storeRecords) Apply(c Change) {
 	for _, p := range c.People {
-		m.people[p.ID] = p
+		r.people.put(p.ID, p)
 	}
 	for _, cd := range c.Cards {
-		m.cards[cd.ID] = cd
+		r.cards.put(cd.ID, cd)
 	}
 	for _, v := range c.Visits {
-		m.putVisit(v)
+		if _, had := r.visits.get(v.ID); !had {
+			// A new visit: its visitor's list grows. Drop the cached list
+			// rather than guess; the next read fetches it.
+			r.of.drop(v.VisitorID)
+		}
+		r.visits.put(v.ID, v)
 	}
 	for _, k := range c.Keys {
-		m.keys[k.ID] = k
+		r.keys[k.ID] = k
+		delete(r.bad, k.ID)
 	}
 }
 
-func (m *memRecords) putVisit(v Visit) {
-	if _, had := m.visits[v.ID]; !had {
-		m.byVisitor[v.VisitorID] = append(m.byVisitor[v.VisitorID], v.ID)
-	}
-	m.visits[v.ID] = v
+// genCache is a bounded cache of two generations: lookups hit either, new
+// entries go to the young one, and when the young one is full the old one
+// is dropped and the young one takes its place. What is read often stays;
+// at most 2×size entries are held; nothing scans or sorts.
+type genCache[T any] struct {
+	size       int
+	young, old map[string]T
 }
+
+func newGenCache[T any](size int) *genCache[T] {
+	return &genCache[T]{size: size, young: make(map[string]T, size)}
+}
+
+func (c *genCache[T]) get(id string) (T, bool) {
+	if v, ok := c.young[id]; ok {
+		return v, true
+	}
+	v, ok := c.old[id]
+	if ok {
+		c.put(id, v) // promote
+	}
+	return v, ok
+}
+
+func (c *genCache[T]) put(id string, v T) {
+	if _, ok := c.young[id]; !ok && len(c.young) >= c.size {
+		c.old, c.young = c.young, make(map[string]T, c.size)
+	}
+	c.young[id] = v
+}
+
+func (c *genCache[T]) drop(id string) {
+	delete(c.young, id)
+	delete(c.old, id)
+}
+
+func byVisitNumber(a, b Visit) int { return cmp.Compare(visitNumber(a.ID), visitNumber(b.ID)) }

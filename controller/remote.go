@@ -20,6 +20,7 @@ type Key struct {
 	AddedAt   time.Time `json:"added_at"`
 	Revoked   bool      `json:"revoked,omitempty"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	Seq       uint64    `json:"-"` // the event that last wrote it; see Person.Seq
 }
 
 // CommandRecord is one entry of the persistent replay cache: a remote
@@ -219,10 +220,16 @@ func (st *step) preconditions(cmd remote.Command, res RemoteResult) (Visit, Remo
 	if st.peek(cmd.Door).lockdown {
 		return deny(ReasonLockdown, "door %s is locked down; release the lockdown first", cmd.Door)
 	}
+	if st.broken() {
+		return deny(ReasonIntegrityFailure, "integrity check failed; entry is refused until the head accepts the break")
+	}
 	if cmd.Visit == "" {
 		return Visit{}, res
 	}
 	v, ok := st.visit(cmd.Visit)
+	if st.faulted() {
+		return deny(ReasonIntegrityFailure, "visit %s: its record failed its integrity check", cmd.Visit)
+	}
 	switch {
 	case !ok:
 		return deny(ReasonUnknownVisit, "no visit %q", cmd.Visit)
@@ -236,6 +243,9 @@ func (st *step) preconditions(cmd remote.Command, res RemoteResult) (Visit, Remo
 	}
 	if _, in := st.occupant(v.VisitorID); in {
 		return deny(ReasonAlreadyInside, "visitor %s is already inside", v.VisitorID)
+	}
+	if st.faulted() {
+		return deny(ReasonIntegrityFailure, "a record failed its integrity check")
 	}
 	return v, res
 }

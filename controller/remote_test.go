@@ -27,7 +27,7 @@ func remoteRig(t *testing.T) *rig {
 	st, _, err := r.s.addKey(r.now, "citra", pubOf(testKey("citra")), root)
 	r.must(st, err)
 	k := Key{ID: remote.KeyID(pubOf(testKey("oki"))), PersonID: "oki", Public: pubOf(testKey("oki")), AddedAt: r.now}
-	r.s.rec.(*memRecords).keys[k.ID] = k
+	r.s.rec.(*storeRecords).keys[k.ID] = k
 	return r
 }
 

@@ -1,16 +1,18 @@
 package controller
 
 import (
+	"cmp"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
 // logStore is a Store for the domain's own tests (memstore would import
-// this package): it keeps every committed change and folds them into a
-// snapshot for a restart, and can be made to fail.
+// this package): it keeps every committed change and folds them into the
+// records and a snapshot, and can be made to fail.
 type logStore struct {
 	mu      sync.Mutex
 	changes []Change
@@ -19,10 +21,10 @@ type logStore struct {
 	commits int
 }
 
-func (s *logStore) Load() (Snapshot, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	people, cards, visits, inside := map[string]Person{}, map[string]Card{}, map[string]Visit{}, map[string]Occupant{}
+// fold is the store's state: every committed change applied in order.
+func (s *logStore) fold() (people map[string]Person, cards map[string]Card, visits map[string]Visit, snap Snapshot) {
+	people, cards, visits = map[string]Person{}, map[string]Card{}, map[string]Visit{}
+	inside := map[string]Occupant{}
 	keys, cmds, alarms, doors := map[string]Key{}, map[string]CommandRecord{}, map[string]Alarm{}, map[string]DoorRecord{}
 	for _, c := range s.changes {
 		for _, p := range c.People {
@@ -58,16 +60,13 @@ func (s *logStore) Load() (Snapshot, error) {
 		for _, d := range c.Doors {
 			doors[d.Name] = d
 		}
+		if c.Integrity != nil {
+			snap.Integrity = *c.Integrity
+		}
 	}
-	snap := Snapshot{}
-	for _, p := range people {
-		snap.People = append(snap.People, p)
-	}
-	for _, x := range cards {
-		snap.Cards = append(snap.Cards, x)
-	}
-	for _, v := range visits {
-		snap.Visits = append(snap.Visits, v)
+	snap.NumPeople = len(people)
+	for id := range visits {
+		snap.LastVisit = max(snap.LastVisit, visitNumber(id))
 	}
 	for _, o := range inside {
 		snap.Inside = append(snap.Inside, o)
@@ -87,7 +86,174 @@ func (s *logStore) Load() (Snapshot, error) {
 	if n := len(s.events); n > 0 {
 		snap.Last = s.events[n-1]
 	}
+	return people, cards, visits, snap
+}
+
+func (s *logStore) Load() (Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _, _, snap := s.fold()
 	return snap, nil
+}
+
+func (s *logStore) Person(id string) (Person, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	people, _, _, _ := s.fold()
+	p, ok := people[id]
+	return p, ok, nil
+}
+
+func (s *logStore) Card(id string) (Card, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, cards, _, _ := s.fold()
+	c, ok := cards[id]
+	return c, ok, nil
+}
+
+func (s *logStore) Visit(id string) (Visit, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _, visits, _ := s.fold()
+	v, ok := visits[id]
+	return v, ok, nil
+}
+
+func (s *logStore) VisitsOf(visitor string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _, visits, _ := s.fold()
+	var vs []Visit
+	for _, v := range visits {
+		if v.VisitorID == visitor {
+			vs = append(vs, v)
+		}
+	}
+	slices.SortFunc(vs, byVisitNumber)
+	var ids []string
+	for _, v := range vs {
+		ids = append(ids, v.ID)
+	}
+	return ids, nil
+}
+
+func (s *logStore) CardsOf(person string) ([]Card, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, cards, _, _ := s.fold()
+	var out []Card
+	for _, c := range cards {
+		if c.PersonID == person {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b Card) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func sortedPage[T any](m map[string]T, after string, limit int, id func(T) string, cmpFn func(a, b T) int) []T {
+	var all []T
+	for _, v := range m {
+		all = append(all, v)
+	}
+	slices.SortFunc(all, cmpFn)
+	var out []T
+	past := after == ""
+	for _, v := range all {
+		if past && len(out) < limit {
+			out = append(out, v)
+		}
+		if id(v) == after {
+			past = true
+		}
+	}
+	return out
+}
+
+func (s *logStore) People(after string, limit int) ([]Person, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	people, _, _, _ := s.fold()
+	return sortedPage(people, after, limit, func(p Person) string { return p.ID }, func(a, b Person) int { return strings.Compare(a.ID, b.ID) }), nil
+}
+
+func (s *logStore) Cards(after string, limit int) ([]Card, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, cards, _, _ := s.fold()
+	return sortedPage(cards, after, limit, func(c Card) string { return c.ID }, func(a, b Card) int { return strings.Compare(a.ID, b.ID) }), nil
+}
+
+func (s *logStore) Visits(after string, limit int) ([]Visit, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _, visits, _ := s.fold()
+	return sortedPage(visits, after, limit, func(v Visit) string { return v.ID }, byVisitNumber), nil
+}
+
+func (s *logStore) Event(seq uint64) (Event, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seq == 0 || seq > uint64(len(s.events)) {
+		return Event{}, false, nil
+	}
+	return s.events[seq-1], true, nil
+}
+
+func (s *logStore) SealedKinds() []RecordKind {
+	return []RecordKind{RecordPerson, RecordCard, RecordVisit, RecordKey}
+}
+
+func (s *logStore) sealed() map[RecordKind]map[string]SealedRecord {
+	people, cards, visits, snap := s.fold()
+	out := map[RecordKind]map[string]SealedRecord{RecordPerson: {}, RecordCard: {}, RecordVisit: {}, RecordKey: {}}
+	for _, p := range people {
+		out[RecordPerson][p.ID] = p.Sealed()
+	}
+	for _, c := range cards {
+		out[RecordCard][c.ID] = c.Sealed()
+	}
+	for _, v := range visits {
+		out[RecordVisit][v.ID] = v.Sealed()
+	}
+	for _, k := range snap.Keys {
+		out[RecordKey][k.ID] = k.Sealed()
+	}
+	return out
+}
+
+func (s *logStore) Sealed(kind RecordKind, after string, limit int) ([]SealedRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sortedPage(s.sealed()[kind], after, limit, func(r SealedRecord) string { return r.ID },
+		func(a, b SealedRecord) int { return strings.Compare(a.ID, b.ID) }), nil
+}
+
+func (s *logStore) SealedOne(kind RecordKind, id string) (SealedRecord, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.sealed()[kind][id]
+	return r, ok, nil
+}
+
+func (s *logStore) SealedSeqs(refs []RecordRef) ([]uint64, error) {
+	out := make([]uint64, len(refs))
+	for i, r := range refs {
+		x, ok, _ := s.SealedOne(r.Kind, r.ID)
+		if ok {
+			out[i] = x.Seq
+		}
+	}
+	return out, nil
+}
+
+func (s *logStore) EventsAt(seqs []uint64) ([]Event, error) {
+	out := make([]Event, len(seqs))
+	for i, seq := range seqs {
+		out[i], _, _ = s.Event(seq)
+	}
+	return out, nil
 }
 
 func (s *logStore) Commit(c Change) error {
@@ -174,7 +340,7 @@ func rigWith(t *testing.T, cfg Config, store *logStore, now time.Time) *rig {
 		t.Fatal(err)
 	}
 	r.c, r.s = c, c.st
-	r.commit(c.st.start(r.now))
+	r.commit(c.st.start(r.now, nil))
 	return r
 }
 
@@ -306,11 +472,11 @@ func (r *rig) alarms() []AlarmKind {
 func (r *rig) hasAlarm(k AlarmKind) bool { return slices.Contains(r.alarms(), k) }
 
 // visit is the stored visit id.
-func (r *rig) visit(id string) Visit { v, _ := r.s.rec.Visit(id); return v }
+func (r *rig) visit(id string) Visit { v, _, _ := r.s.rec.Visit(id); return v }
 
 func (r *rig) inside(id string) bool { _, ok := r.s.inside[id]; return ok }
 
-func (r *rig) visitState(id string) VisitState { v, _ := r.s.rec.Visit(id); return v.State }
+func (r *rig) visitState(id string) VisitState { v, _, _ := r.s.rec.Visit(id); return v.State }
 
 func (r *rig) strike() bool { return r.act.get("server-room") }
 
@@ -338,3 +504,9 @@ func isErr(err, target error) bool { return errors.Is(err, target) }
 func as(id string) Actor { return Actor{Person: id, Via: ViaSocket} }
 
 var root = Actor{Root: true, Via: ViaSocket}
+
+// storeVisits is how many visits the store holds.
+func (r *rig) storeVisits() int {
+	vs, _ := r.store.Visits("", 1000)
+	return len(vs)
+}

@@ -42,6 +42,19 @@ type state struct {
 	// otherwise. It lives only in memory until a commit succeeds, which
 	// writes its raise and clear events (see step.begin).
 	storage *storageFailure
+
+	numPeople int
+	// integ is the integrity check's durable state; unrecorded are breaks
+	// found whose commit failed: entry is refused all the same, and the
+	// next step that commits writes them (see step.begin).
+	integ      IntegrityState
+	unrecorded []Break
+	// startFaults are what the checks in New found, for the start step to
+	// record.
+	startFaults     []Break
+	startCheckpoint Checkpoint
+	// importing is set while a bulk import runs (see import.go).
+	importing bool
 }
 
 // door is one configured door and its runtime state.
@@ -51,27 +64,29 @@ type door struct {
 	rt      doorRT
 }
 
-func newState(cfg Config, snap Snapshot) (*state, error) {
+func newState(cfg Config, snap Snapshot, store RecordStore, cacheSize int) (*state, error) {
 	if cfg.MaxVisitWindow == 0 {
 		cfg.MaxVisitWindow = DefaultMaxVisitWindow
 	}
 	s := &state{
-		cfg:      cfg,
-		doors:    map[string]*door{},
-		rec:      newMemRecords(snap),
-		inside:   map[string]Occupant{},
-		guests:   map[string]bool{},
-		alarms:   make(map[string]Alarm, len(snap.Alarms)),
-		accounts: make(map[string]Account, len(snap.Accounts)),
-		links:    map[string]string{},
-		access:   map[Role]bool{},
-		escort:   map[Role]bool{},
-		lastSeq:  snap.Last.Seq,
-		lastHash: snap.Last.Hash,
-		newest:   snap.Last.Time,
-		synced:   true,
-		seen:     make(map[string]time.Time, len(snap.Commands)),
-		limiter:  remote.NewTokenBucket(remote.DefaultBurst, remote.DefaultPer),
+		cfg:       cfg,
+		doors:     map[string]*door{},
+		numPeople: snap.NumPeople,
+		visitSeq:  snap.LastVisit,
+		integ:     snap.Integrity.clone(),
+		inside:    map[string]Occupant{},
+		guests:    map[string]bool{},
+		alarms:    make(map[string]Alarm, len(snap.Alarms)),
+		accounts:  make(map[string]Account, len(snap.Accounts)),
+		links:     make(map[string]string, len(snap.Links)),
+		access:    map[Role]bool{},
+		escort:    map[Role]bool{},
+		lastSeq:   snap.Last.Seq,
+		lastHash:  snap.Last.Hash,
+		newest:    snap.Last.Time,
+		synced:    true,
+		seen:      make(map[string]time.Time, len(snap.Commands)),
+		limiter:   remote.NewTokenBucket(remote.DefaultBurst, remote.DefaultPer),
 	}
 	for _, r := range cfg.RoomAccess {
 		s.access[r] = true
@@ -91,8 +106,10 @@ func newState(cfg Config, snap Snapshot) (*state, error) {
 			d.rt.lockdown, d.rt.lockdownSince, d.rt.lockdownBy = dr.Lockdown, dr.Since, dr.By
 		}
 	}
-	for _, v := range snap.Visits {
-		s.visitSeq = max(s.visitSeq, visitNumber(v.ID))
+	rec, faults := newStoreRecords(store, snap.Keys, cacheSize)
+	s.rec = rec
+	for _, err := range faults {
+		s.startFaults = append(s.startFaults, breakOf(err))
 	}
 	for _, o := range snap.Inside {
 		s.setOccupant(o)
@@ -109,10 +126,11 @@ func newState(cfg Config, snap Snapshot) (*state, error) {
 	for _, a := range snap.Accounts {
 		s.accounts[a.Person] = a
 	}
-	for _, p := range snap.People {
-		if p.UnixUser != "" {
-			s.links[p.UnixUser] = p.ID
-		}
+	// The links are an index the store keeps: a person is found by it,
+	// then read and checked like any record, and must name the same user
+	// (see resolveLinked), so an edited index grants nothing.
+	for user, id := range snap.Links {
+		s.links[user] = id
 	}
 	return s, nil
 }
@@ -167,15 +185,19 @@ func (s *state) doorNames() []string {
 // the world rather than a decision).
 func (s *state) apply(st *step) {
 	s.lastSeq, s.lastHash, s.newest, s.visitSeq = st.lastSeq, st.lastHash, st.newest, st.visitSeq
+	s.numPeople += st.newPeople
+	if st.integ != nil {
+		s.integ = *st.integ
+	}
+	s.unrecorded = nil
 	for name, rt := range st.doors {
 		s.doors[name].rt = *rt
 	}
-	for _, p := range st.change.People {
-		if old, ok := s.rec.Person(p.ID); ok && old.UnixUser != "" && s.links[old.UnixUser] == p.ID {
-			delete(s.links, old.UnixUser)
-		}
-		if p.UnixUser != "" {
-			s.links[p.UnixUser] = p.ID
+	for _, l := range st.change.Links {
+		if l.Person == "" {
+			delete(s.links, l.User)
+		} else {
+			s.links[l.User] = l.Person
 		}
 	}
 	for _, a := range st.change.Accounts {

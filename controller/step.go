@@ -49,6 +49,14 @@ type step struct {
 	forget     map[string]bool      // replay cache entries dropped
 	accounts   map[string]Account
 	creds      []Credential
+	links      []Link
+
+	// faults are record reads that failed their integrity check.
+	faults []error
+	// integ is the integrity state after the step; nil if unchanged.
+	integ *IntegrityState
+	// newPeople is how many people the step registers.
+	newPeople int
 }
 
 // strike is one relay move.
@@ -72,6 +80,9 @@ func (s *state) begin(now time.Time) *step {
 	if s.storage != nil {
 		st.recordStorageFailure(s.storage)
 	}
+	for _, b := range s.unrecorded {
+		st.addBreak(b)
+	}
 	return st
 }
 
@@ -83,11 +94,19 @@ func (st *step) nextSeq() uint64 { return st.lastSeq + 1 }
 // emit appends an audit event stamped with the step's time and clock trust,
 // sealed into the hash chain, and returns its seq. The seq is final: the
 // step commits exactly these events after the stored ones, or nothing.
-func (st *step) emit(e Event) uint64 {
+// The records the event writes are given as sealers: each is written into
+// the step carrying the event's seq, and the event carries its digest.
+func (st *step) emit(e Event, recs ...sealer) uint64 {
 	e.Time = st.now.UTC()
 	e.ClockTrusted = st.trusted
 	st.lastSeq++
 	e.Seq, e.Prev = st.lastSeq, st.lastHash
+	if len(recs) > 0 {
+		e.Records = make([]RecordRef, len(recs))
+		for i, seal := range recs {
+			e.Records[i] = seal(e.Seq)
+		}
+	}
 	e.Hash = e.ComputeHash()
 	st.lastHash = e.Hash
 	if e.Time.After(st.newest) {
@@ -125,6 +144,7 @@ func (st *step) finish() {
 	c.Doors = sortedValues(st.doorRecs, func(a, b DoorRecord) int { return cmp.Compare(a.Name, b.Name) })
 	c.Accounts = sortedValues(st.accounts, func(a, b Account) int { return cmp.Compare(a.Person, b.Person) })
 	c.Credentials = st.creds
+	c.Links = st.links
 	c.Enter, c.Leave = nil, nil
 	for _, id := range sortedKeys(st.inside) {
 		if p := st.inside[id]; p.in {
@@ -141,6 +161,7 @@ func (st *step) finish() {
 			c.AlarmsGone = append(c.AlarmsGone, id)
 		}
 	}
+	c.Integrity = st.integ
 	c.Commands, c.Forget = nil, nil
 	for _, id := range sortedKeys(st.remember) {
 		c.Commands = append(c.Commands, CommandRecord{ID: id, Until: st.remember[id]})
@@ -169,32 +190,55 @@ func sortedValues[V any](m map[string]V, cmpFn func(a, b V) int) []V {
 }
 
 // The step's view of the records: its own writes first, then the state's.
+// A read that fails its integrity check reads as absent and is recorded in
+// the step (fault): the caller refuses what it decides, and process raises
+// the integrity alarm with the step.
 
 func (st *step) person(id string) (Person, bool) {
 	if p, ok := st.people[id]; ok {
 		return p, true
 	}
-	return st.s.rec.Person(id)
+	p, ok, err := st.s.rec.Person(id)
+	return p, st.found(ok, err)
 }
 
 func (st *step) card(id string) (Card, bool) {
 	if c, ok := st.cards[id]; ok {
 		return c, true
 	}
-	return st.s.rec.Card(id)
+	c, ok, err := st.s.rec.Card(id)
+	return c, st.found(ok, err)
 }
 
 func (st *step) visit(id string) (Visit, bool) {
 	if v, ok := st.visits[id]; ok {
 		return v, true
 	}
-	return st.s.rec.Visit(id)
+	v, ok, err := st.s.rec.Visit(id)
+	return v, st.found(ok, err)
 }
+
+func (st *step) found(ok bool, err error) bool {
+	if err != nil {
+		st.fault(err)
+		return false
+	}
+	return ok
+}
+
+// fault records a read that failed its integrity check.
+func (st *step) fault(err error) { st.faults = append(st.faults, err) }
+
+// faulted reports whether a read of this step failed its integrity check.
+func (st *step) faulted() bool { return len(st.faults) > 0 }
 
 // visitsOf lists a visitor's visit IDs, oldest first, with any the step
 // created.
 func (st *step) visitsOf(visitor string) []string {
-	ids := st.s.rec.VisitsOf(visitor)
+	ids, err := st.s.rec.VisitsOf(visitor)
+	if err != nil {
+		st.fault(err)
+	}
 	for id, v := range st.visits {
 		if v.VisitorID == visitor && !slices.Contains(ids, id) {
 			ids = append(slices.Clip(ids), id)
@@ -209,11 +253,6 @@ func (st *step) key(id string) (Key, bool) {
 	}
 	return st.s.rec.Key(id)
 }
-
-func (st *step) putPerson(p Person) { st.people = put(st.people, p.ID, p) }
-func (st *step) putCard(c Card)     { st.cards = put(st.cards, c.ID, c) }
-func (st *step) putVisit(v Visit)   { st.visits = put(st.visits, v.ID, v) }
-func (st *step) putKey(k Key)       { st.keys = put(st.keys, k.ID, k) }
 
 func put[V any](m map[string]V, id string, v V) map[string]V {
 	if m == nil {

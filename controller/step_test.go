@@ -83,13 +83,22 @@ func TestStepsChangeNothing(t *testing.T) {
 				t.Fatalf("%s made no step; the test would prove nothing", in.name)
 			}
 			st.finish()
-			if !reflect.DeepEqual(a.s, b.s) {
+			if !sameState(a.s, b.s) {
 				t.Errorf("computing a %s step changed the state", in.name)
 			}
 			b.s.apply(st)
-			if reflect.DeepEqual(a.s, b.s) {
+			if sameState(a.s, b.s) && reflect.DeepEqual(a.store.changes, b.store.changes) {
 				t.Errorf("applying a %s step changed nothing", in.name)
 			}
 		})
 	}
+}
+
+// sameState compares two states, leaving out the record cache: reading a
+// record may fill it, and what it holds is the store's, checked. The keys
+// it keeps in memory are compared.
+func sameState(a, b *state) bool {
+	x, y := *a, *b
+	x.rec, y.rec = nil, nil
+	return reflect.DeepEqual(x, y) && reflect.DeepEqual(a.rec.Keys(), b.rec.Keys())
 }

@@ -104,7 +104,9 @@ func (s *state) nextDeadline() (time.Time, bool) {
 	for p := range s.guests {
 		o := s.inside[p]
 		if !s.activeAlarm(Alarm{Kind: AlarmOverstay, Door: o.Door, Person: o.Person, Visit: o.Visit}) {
-			if v, ok := s.rec.Visit(o.Visit); ok {
+			// A visit that cannot be read sets no deadline; the read that
+			// needs it raises the integrity alarm.
+			if v, ok, err := s.rec.Visit(o.Visit); err == nil && ok {
 				consider(v.Until)
 			}
 		}
@@ -114,9 +116,18 @@ func (s *state) nextDeadline() (time.Time, bool) {
 
 // start is the first step: it records the start and derives what the
 // stored state implies now (an escort who left while pintud was down).
-func (s *state) start(now time.Time) *step {
+func (s *state) start(now time.Time, notes []StartNote) *step {
 	st := s.begin(now)
-	st.emit(Event{Type: EventStarted, Detail: fmt.Sprintf("%d doors, %d people, %d inside", len(s.doors), s.rec.NumPeople(), len(s.inside))})
+	for _, n := range notes {
+		st.emit(Event{Type: n.Type, Detail: truncate(n.Detail)})
+	}
+	for _, b := range s.startFaults {
+		st.addBreak(b)
+	}
+	if s.startCheckpoint.Seq > 0 {
+		st.advanceCheckpoint(s.startCheckpoint)
+	}
+	st.emit(Event{Type: EventStarted, Detail: fmt.Sprintf("%d doors, %d people, %d inside", len(s.doors), s.numPeople, len(s.inside))})
 	st.forgetCommands()
 	for _, o := range st.visitorsInside() {
 		if o.Escort != "" {

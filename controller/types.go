@@ -48,6 +48,9 @@ type Person struct {
 	// UnixUser is the Unix account whose pintuctl acts as this person on
 	// the local socket (see Actor); empty when none is linked.
 	UnixUser string `json:"unix_user,omitempty"`
+	// Seq is the audit event that last wrote the record and carries its
+	// digest (see RecordRef). It is not part of the record's content.
+	Seq uint64 `json:"-"`
 }
 
 // Has reports whether p holds role r.
@@ -63,6 +66,7 @@ type Card struct {
 	Revoked    bool      `json:"revoked,omitempty"`
 	AssignedAt time.Time `json:"assigned_at"`
 	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	Seq        uint64    `json:"-"` // the event that last wrote it; see Person.Seq
 }
 
 // VisitState is where a visit stands in the SOP.
@@ -133,6 +137,7 @@ type Visit struct {
 	Door        string       `json:"door,omitempty"`
 	ExitedAt    time.Time    `json:"exited_at,omitzero"`
 	IDReturned  bool         `json:"id_returned,omitempty"`
+	Seq         uint64       `json:"-"` // the event that last wrote it; see Person.Seq
 }
 
 // Step returns the record of SOP step n, if it was taken.
@@ -179,13 +184,16 @@ const (
 	ReasonTwoPersonRequired   Reason = "two_person_required"
 	ReasonWaitingForEscort    Reason = "waiting_for_escort" // pending only
 	ReasonWaitingForSecond    Reason = "waiting_for_second" // pending only
+	// The log or a record the decision needed failed its integrity check:
+	// entry is refused until a head accepts the break.
+	ReasonIntegrityFailure Reason = "integrity_failure"
 )
 
 // Reasons lists every reason.
 var Reasons = []Reason{ReasonUnknownCard, ReasonRevoked, ReasonNotApproved, ReasonOutsideWindow,
 	ReasonEscortRequired, ReasonEscortNotAuthorized, ReasonAlreadyInside, ReasonLockdown,
 	ReasonClockUnsynced, ReasonStorageFailure, ReasonNoRoomAccess, ReasonTwoPersonRequired,
-	ReasonWaitingForEscort, ReasonWaitingForSecond}
+	ReasonWaitingForEscort, ReasonWaitingForSecond, ReasonIntegrityFailure}
 
 // Result is the answer to a card read.
 type Result struct {
@@ -254,4 +262,9 @@ var (
 	ErrStorage = errors.New("storage failure")
 	// ErrStopped is a request to a controller that is not running.
 	ErrStopped = errors.New("controller stopped")
+	// ErrIntegrity is a record or an event that fails its integrity check
+	// (see IntegrityError), or a store read that hit damage.
+	ErrIntegrity = errors.New("integrity failure")
+	// ErrBusy is a change refused while a bulk import is in progress.
+	ErrBusy = errors.New("busy")
 )

@@ -81,7 +81,10 @@ func (s *state) submit(now time.Time, f VisitForm, by Actor) (*step, Visit, erro
 		return nil, Visit{}, err
 	}
 	f.VisitorID = strings.TrimSpace(f.VisitorID)
-	visitor, ok := s.rec.Person(f.VisitorID)
+	visitor, ok, err := s.rec.Person(f.VisitorID)
+	if err != nil {
+		return nil, Visit{}, err
+	}
 	if !ok {
 		return nil, Visit{}, fmt.Errorf("%w: unknown person %q", ErrNotFound, f.VisitorID)
 	}
@@ -111,7 +114,10 @@ func (s *state) submit(now time.Time, f VisitForm, by Actor) (*step, Visit, erro
 		return nil, Visit{}, fmt.Errorf("%w: visit window of %s is longer than the %s allowed (sop.max_visit_window)", ErrInvalid, f.Until.Sub(f.From), s.cfg.MaxVisitWindow)
 	}
 	if f.EscortID != "" {
-		e, ok := s.rec.Person(f.EscortID)
+		e, ok, err := s.rec.Person(f.EscortID)
+		if err != nil {
+			return nil, Visit{}, err
+		}
 		if !ok {
 			return nil, Visit{}, fmt.Errorf("escort: %w: unknown person %q", ErrNotFound, f.EscortID)
 		}
@@ -126,8 +132,7 @@ func (s *state) submit(now time.Time, f VisitForm, by Actor) (*step, Visit, erro
 		State: sop.to, SubmittedBy: p.ID,
 		Steps: []StepRecord{{Step: 1, Action: ActionSubmit, State: sop.to, Actor: p.ID, Started: now.UTC(), At: now.UTC(), Standard: s.cfg.StepStandards[0]}},
 	}
-	st.putVisit(v)
-	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: p.ID, Via: by.via(), Detail: string(ActionSubmit)})
+	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: p.ID, Via: by.via(), Detail: string(ActionSubmit)}, st.sealVisit(v))
 	return st, v, nil
 }
 
@@ -139,7 +144,10 @@ func (s *state) step(now time.Time, id string, a Action, by Actor, note string) 
 		_, err := ParseAction(string(a))
 		return nil, Visit{}, err
 	}
-	v, ok := s.rec.Visit(id)
+	v, ok, err := s.rec.Visit(id)
+	if err != nil {
+		return nil, Visit{}, err
+	}
 	if !ok {
 		return nil, Visit{}, fmt.Errorf("%w: unknown visit %q", ErrNotFound, id)
 	}
@@ -182,12 +190,11 @@ func (s *state) step(now time.Time, id string, a Action, by Actor, note string) 
 	v.State = sop.to
 	v.Steps = append(v.Steps, StepRecord{Step: sop.step, Action: a, State: sop.to, Actor: p.ID,
 		Started: started, At: now.UTC(), Standard: s.cfg.StepStandards[sop.step-1], Note: note})
-	st.putVisit(v)
 	detail := string(a)
 	if note != "" {
 		detail += ": " + note
 	}
-	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: p.ID, Via: by.via(), Detail: detail})
+	st.emit(Event{Type: EventVisitStep, Person: v.VisitorID, Visit: v.ID, Actor: p.ID, Via: by.via(), Detail: detail}, st.sealVisit(v))
 	return st, v, nil
 }
 

@@ -59,6 +59,7 @@ var commands = []*command{
 		short: "list everyone, by id",
 		setup: noFlags((*cli).personList),
 	},
+	cmdPersonImport,
 	{
 		name:     "person link",
 		synopsis: "--id ID --unix-user NAME",
@@ -194,9 +195,11 @@ var commands = []*command{
 	cmdBackup,
 	{
 		name:  "verify",
-		short: "check the audit log's hash chain from the first event",
+		short: "check the audit log's hash chain from the first event, and every record against the event that wrote it",
 		setup: noFlags((*cli).verify),
 	},
+	cmdIntegrity,
+	cmdIntegrityAccept,
 }
 
 // noFlags is the setup of a command without flags of its own.
@@ -604,13 +607,11 @@ func joinRoles(rs []controller.Role) string {
 }
 
 func (c *cli) personList(ctx context.Context, _ []string) error {
-	raw, err := c.client().call(ctx, http.MethodGet, "/v1/people", nil, nil)
-	if err != nil {
-		return err
-	}
-	return output(c, raw, func(ps []controller.Person) error {
+	return pages(ctx, c, "/v1/people", nil, func(ps []controller.Person, first bool) error {
 		tw := newTable(c.stdout)
-		tw.row("ID", c.tr("NAME"), c.tr("ROLES"), c.tr("ORG"), "")
+		if first {
+			tw.row("ID", c.tr("NAME"), c.tr("ROLES"), c.tr("ORG"), "")
+		}
 		for _, p := range ps {
 			disabled := ""
 			if p.Disabled {
@@ -847,16 +848,17 @@ func visitList(fs *flag.FlagSet) action {
 		if *state != "" {
 			q.Set("state", *state)
 		}
-		raw, err := c.client().call(ctx, http.MethodGet, "/v1/visits", q, nil)
-		if err != nil {
-			return err
-		}
-		return output(c, raw, func(vs []api.Visit) error {
+		return pages(ctx, c, "/v1/visits", q, func(vs []api.Visit, first bool) error {
 			if len(vs) == 0 {
+				if !first {
+					return nil
+				}
 				return c.say(c.tr("no visits"))
 			}
 			tw := newTable(c.stdout)
-			tw.row("ID", c.tr("STATE"), c.tr("VISITOR"), c.tr("FROM"), c.tr("UNTIL"), c.tr("PURPOSE"))
+			if first {
+				tw.row("ID", c.tr("STATE"), c.tr("VISITOR"), c.tr("FROM"), c.tr("UNTIL"), c.tr("PURPOSE"))
+			}
 			for _, v := range vs {
 				tw.row(v.ID, c.tr(string(v.State)), v.VisitorID, c.when(v.From), c.when(v.Until), v.Purpose)
 			}
@@ -1036,34 +1038,4 @@ func dashZero(s string) string {
 		return "0"
 	}
 	return s
-}
-
-func (c *cli) verify(ctx context.Context, _ []string) error {
-	raw, err := c.client().call(ctx, http.MethodGet, "/v1/verify", nil, nil)
-	if err != nil {
-		return err
-	}
-	var res api.VerifyResult
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return fmt.Errorf("decode response from pintud: %w", err)
-	}
-	if c.json {
-		if err := c.printJSON(raw); err != nil {
-			return err
-		}
-	}
-	if !res.OK {
-		return &chainError{res}
-	}
-	if c.json {
-		return nil
-	}
-	return c.say(c.tr("ok: %d events, hash chain intact", res.Count))
-}
-
-// chainError is a broken audit log.
-type chainError struct{ res api.VerifyResult }
-
-func (e *chainError) Error() string {
-	return fmt.Sprintf("audit log broken at seq %d: %s (%d events before it verified)", e.res.BrokenSeq, e.res.Reason, e.res.Count)
 }

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pintu/pintu/controller/api"
+	"github.com/pintu/pintu/controller"
+	"github.com/pintu/pintu/controller/memstore"
 )
 
 // TestExitStatus: each kind of failure has its documented exit status, and
@@ -16,7 +17,8 @@ import (
 func TestExitStatus(t *testing.T) {
 	d := startDaemon(t).seed()
 	gone := &daemon{t: t, clock: &clock{now: t0}, sock: filepath.Join(t.TempDir(), "gone.sock")}
-	broken := startDaemon(t, func(d *daemon, o *api.Options) { o.Log = brokenLog{d.ctrl.Log()} }).seed()
+	broken := startDaemon(t).seed()
+	broken.store.(*memstore.Store).TamperEvent(1, func(*controller.Event) bool { return false })
 	keyed := startDaemon(t, withSiteKey(t)).seed()
 	dir := t.TempDir()
 	pub, bogus := filepath.Join(dir, "site.pub"), filepath.Join(dir, "bogus.zip")

@@ -74,6 +74,24 @@ func hostileStore(t *testing.T) *memstore.Store {
 		Alarms: []controller.Alarm{{ID: "A0003", Kind: controller.AlarmTamper, Door: "server-room", Person: hostileID, Since: t0.Add(-time.Hour),
 			Active: true, NeedsAck: true, AckedBy: hostileID, AckedAt: t0.Add(-time.Hour), AckNote: hostile, Detail: hostile}},
 	}
+	// Records are sealed into the chain: one event names them all, as the
+	// schema migration seals records found from an older release.
+	seal := uint64(len(evs) + 1)
+	var refs []controller.RecordRef
+	for i := range ch.People {
+		ch.People[i].Seq = seal
+		refs = append(refs, ch.People[i].Sealed().Ref())
+	}
+	for i := range ch.Cards {
+		ch.Cards[i].Seq = seal
+		refs = append(refs, ch.Cards[i].Sealed().Ref())
+	}
+	for i := range ch.Visits {
+		ch.Visits[i].Seq = seal
+		refs = append(refs, ch.Visits[i].Sealed().Ref())
+	}
+	add(controller.Event{Type: controller.EventRecordSealed, Actor: "local", Detail: "records of an older release", Records: refs})
+	ch.Events = evs
 	if err := s.Commit(ch); err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,7 @@ func (c *clock) Add(d time.Duration) {
 type daemon struct {
 	t     *testing.T
 	ctrl  *controller.Controller
+	store controller.Store
 	clock *clock
 	sock  string
 	// terminal makes pintuctl take its stdout for a terminal.
@@ -74,8 +75,8 @@ func startDaemonOn(t *testing.T, store controller.Store, mods ...func(*daemon, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{t: t, clock: &clock{now: t0}}
-	d.ctrl, err = controller.New(controller.DefaultConfig(), store, nil, controller.Options{Now: d.clock.Now})
+	d := &daemon{t: t, clock: &clock{now: t0}, store: store}
+	d.ctrl, err = controller.New(controller.DefaultConfig(), d.store, nil, controller.Options{Now: d.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -597,7 +598,7 @@ func TestHelp(t *testing.T) {
 func TestExport(t *testing.T) {
 	d := startDaemon(t).seed()
 	csvOut := d.must(nil, "export", "--format", "csv")
-	if !strings.HasPrefix(csvOut, "\ufeffseq,time,zone,time_utc,type,door,reader,card,person,person_name,visit,visit_purpose,decision,reason,actor,actor_name,via,detail,clock_trusted,prev,hash\n1,2026-11-02 09:00:00,WIB,2026-11-02T02:00:00Z,started,") {
+	if !strings.HasPrefix(csvOut, "\ufeffseq,time,zone,time_utc,type,door,reader,card,person,person_name,visit,visit_purpose,decision,reason,actor,actor_name,via,detail,clock_trusted,prev,hash,records\n1,2026-11-02 09:00:00,WIB,2026-11-02T02:00:00Z,started,") {
 		t.Errorf("export --format csv starts %q", csvOut[:min(len(csvOut), 200)])
 	}
 	rows := strings.Count(csvOut, "\n") - 1
@@ -631,42 +632,39 @@ func TestExport(t *testing.T) {
 	}
 }
 
-// brokenLog drops one event, as a tampered database would.
-type brokenLog struct{ log controller.EventLog }
-
-func (l brokenLog) Events(q controller.EventQuery, fn func(controller.Event) error) error {
-	return l.log.Events(q, func(e controller.Event) error {
-		if e.Seq == 3 {
-			return nil
-		}
-		return fn(e)
-	})
-}
-
+// TestVerifyBroken takes an event out of the stored log, as a tampered
+// database would, and changes a visitor into an officer behind pintud's
+// back: verify names both, and fails.
 func TestVerifyBroken(t *testing.T) {
-	d := startDaemon(t, func(d *daemon, o *api.Options) { o.Log = brokenLog{d.ctrl.Log()} }).seed()
+	d := startDaemon(t).seed()
+	ms := d.store.(*memstore.Store)
+	ms.TamperEvent(1, func(*controller.Event) bool { return false })
+	ms.Tamper("budi", func(p controller.Person) controller.Person {
+		p.Roles = []controller.Role{controller.RoleOfficer}
+		return p
+	})
 	r := d.run(nil, "verify")
-	want := "verify: audit log broken at seq 3: missing (next stored event is 4) (2 events before it verified)"
-	if r.err == nil || r.err.Error() != want || r.stdout != "" {
-		t.Errorf("verify = %v, stdout %q; want %q and no output", r.err, r.stdout, want)
+	if r.err == nil || !strings.HasPrefix(r.err.Error(), "verify: 2 integrity breaks (") ||
+		!strings.HasSuffix(r.err.Error(), "the first: audit log broken at seq 1: missing (next stored event is 2)") {
+		t.Errorf("verify = %v\n%s; want the two breaks counted and the first named", r.err, r.stdout)
+	}
+	if want := "seq 1..2: missing (next stored event is 2)\nperson budi: its content does not match the digest its event #"; !strings.HasPrefix(r.stdout, want) {
+		t.Errorf("verify printed %q, want it to start %q", r.stdout, want)
 	}
 	r = d.run(nil, "verify", "--json")
 	var res api.VerifyResult
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 		t.Fatalf("verify --json output: %v", err)
 	}
-	if r.err == nil || res.OK || res.BrokenSeq != 3 {
-		t.Errorf("verify --json = %v, %+v; want an error and broken_seq 3", r.err, res)
+	if r.err == nil || res.OK || res.BrokenSeq != 1 {
+		t.Errorf("verify --json = %v, %+v; want an error and broken_seq 1", r.err, res)
 	}
 }
 
-// cutLog fails after the first batch the API reads.
+// cutLog fails after 600 events.
 type cutLog struct{}
 
 func (cutLog) Events(q controller.EventQuery, fn func(controller.Event) error) error {
-	if q.FromSeq > 1 {
-		return errors.New("bad sector")
-	}
 	prev := ""
 	for i := range 600 {
 		e := controller.Event{Seq: uint64(i + 1), Time: t0, Type: controller.EventRex, Prev: prev}
@@ -676,7 +674,7 @@ func (cutLog) Events(q controller.EventQuery, fn func(controller.Event) error) e
 			return err
 		}
 	}
-	return nil
+	return errors.New("bad sector")
 }
 
 func TestStreamCutShort(t *testing.T) {

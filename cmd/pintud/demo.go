@@ -45,7 +45,7 @@ func seedDemo(ctx context.Context, c *controller.Controller, out io.Writer, sock
 			return err
 		}
 	}
-	visits, err := c.Visits(ctx, controller.StateApproved)
+	visits, err := c.Visits(ctx, controller.StateApproved, controller.Page{})
 	if err != nil {
 		return err
 	}

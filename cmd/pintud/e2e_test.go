@@ -36,9 +36,12 @@ func TestMain(m *testing.M) {
 		}
 		code := m.Run()
 		os.RemoveAll(dir)
+		removeScaleFixtures()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeScaleFixtures()
+	os.Exit(code)
 }
 
 // binaries returns the paths of the built pintud and pintuctl.

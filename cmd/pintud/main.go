@@ -9,13 +9,23 @@
 //	1  any other error: another pintud on the state directory, hardware
 //	   that cannot be opened, a failure while running (worth a restart)
 //	2  the command line is wrong
-//	3  refused to start until a person acts: the config is invalid, the
+//	3  refused to start until a person acts: the config is invalid; the
 //	   state file pintu.db is damaged (restore a backup of it), was written
 //	   by a newer pintud, or the file system under the state directory
-//	   reports itself damaged (EBADMSG, EUCLEAN). pintud prints one line
-//	   naming the file or directory and what to do. Restarting cannot
-//	   help, so a service manager must not restart on 3 (the unit has
+//	   reports itself damaged (EBADMSG, EUCLEAN); or pintu.db is missing,
+//	   empty, of another log or behind its anchor pintu.anchor (restore the
+//	   newest backup, or start a new log on purpose with -init-new-log); or
+//	   pintu.anchor itself is damaged. pintud prints one line naming the
+//	   file or directory and what to do. Restarting cannot help, so a
+//	   service manager must not restart on 3 (the unit has
 //	   RestartPreventExitStatus=3).
+//
+// Before the API opens, pintud checks pintu.db's structure where it reads
+// it, the anchor, and the audit log from its last checkpoint; the rest of
+// the log, every record and every page are checked in the background. A
+// break found at any time raises the integrity alarm and refuses every
+// entry (egress still opens) until the head accepts it with pintuctl
+// integrity accept.
 //
 // (A Go panic exits 2; pintud is written never to end that way.)
 package main
@@ -31,6 +41,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -39,6 +50,7 @@ import (
 
 	"github.com/pintu/pintu/config"
 	"github.com/pintu/pintu/controller"
+	"github.com/pintu/pintu/controller/anchor"
 	"github.com/pintu/pintu/controller/api"
 	"github.com/pintu/pintu/controller/boltstore"
 	"github.com/pintu/pintu/controller/doorio"
@@ -47,6 +59,7 @@ import (
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -70,6 +83,10 @@ func refusal(err error) (string, bool) {
 		return fmt.Sprintf("%v. Refusing to start: restore a backup of pintu.db (keep the damaged file for inspection), then start pintud again", err), true
 	case errors.Is(err, boltstore.ErrNewerSchema):
 		return fmt.Sprintf("%v. Refusing to start: run the newer pintud, or restore a backup of pintu.db made by this version", err), true
+	case errors.As(err, new(*anchor.Refusal)):
+		return err.Error(), true
+	case errors.Is(err, anchor.ErrDamaged):
+		return fmt.Sprintf("%v. Refusing to start: if pintu.db is the right log, delete pintu.anchor and start again (it is made again from the log, and the log records that); otherwise restore the newest backup of pintu.db", err), true
 	case errors.Is(err, syscall.EBADMSG), errors.Is(err, syscall.EUCLEAN):
 		// What ext4 answers when its own structures fail their checksums
 		// or do not hold together: no restart will read them.
@@ -86,7 +103,7 @@ var (
 
 type flags struct {
 	sim, demo, checkConfig bool
-	hwcheck                bool
+	hwcheck, initNewLog    bool
 	configPath, dataDir    string
 	logFormat              string
 	restore                string
@@ -119,6 +136,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text (times in the site's zone) or json (times in UTC)")
 	fs.StringVar(&f.restore, "restore", "", "restore the backup `FILE` into the state directory of a stopped pintud, after checking it")
 	fs.BoolVar(&f.force, "force", false, "with -restore: replace a database that holds another log, or a longer one")
+	fs.BoolVar(&f.initNewLog, "init-new-log", false, "begin a new audit log on purpose where pintu.anchor names one that pintu.db no longer holds (missing or empty); the new log's first event records the old anchor")
 	usage := func(format string, args ...any) (flags, error) {
 		fmt.Fprintf(stderr, "pintud: "+format+"\n%s\n", append(args, usageHint)...)
 		return f, errUsage
@@ -244,13 +262,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	// The state file's lock comes first: a second pintud on the same state
-	// directory must stop before it touches the door's pins.
+	// directory must stop before it touches the door's pins. Before it, the
+	// anchor: a database that is missing or empty must not be made anew.
 	dbPath := filepath.Join(cfg.StateDir, dbName)
-	store, err := boltstore.Open(dbPath, &boltstore.Options{Outbox: cfg.MQTT != nil})
+	anchorPath := filepath.Join(cfg.StateDir, anchorName)
+	notes, err := beforeOpen(dbPath, anchorPath, f.initNewLog)
+	if err != nil {
+		return err
+	}
+	store, err := boltstore.Open(dbPath, &boltstore.Options{Outbox: cfg.MQTT != nil, Logger: log})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	more, breaks, err := afterOpen(store, dbPath, anchorPath, f.initNewLog, log)
+	if err != nil {
+		return err
+	}
+	notes = append(notes, more...)
+	keeper := &anchor.Keeper{Path: anchorPath, Site: cfg.Site.Name, Log: store, Logger: log}
 
 	// Then the strikes exist, locked, before anything else happens.
 	hw, err := doorio.Open(cfg, f.configPath, f.sim, newResolver, log)
@@ -261,7 +291,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	strikes := hw.Strikes
 
 	var timings *metrics.Timings
-	opts := controller.Options{Logger: log, ClockSynced: clockSynced(cfg.Site.RequireClockSync, log)}
+	opts := controller.Options{Logger: log, ClockSynced: clockSynced(cfg.Site.RequireClockSync, log),
+		StartNotes: notes, StartBreaks: breaks}
 	if cfg.Metrics != nil {
 		timings = metrics.NewTimings()
 		opts.Observer = timings
@@ -315,6 +346,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ctrl.Run(gctx) })
+	commits, stopWatch := ctrl.Watch()
+	defer stopWatch()
+	g.Go(func() error { return keeper.Run(gctx, commits) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	if link != nil {
 		g.Go(func() error { return link.Run(gctx) })
@@ -346,6 +380,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("pintud started", "site", cfg.Site.Name, "doors", len(cfg.Doors), "state_dir", cfg.StateDir,
 		"socket", cfg.API.Socket, "sim", f.sim)
 	err = g.Wait()
+	keeper.Flush() // the stop event
 	log.Info("pintud stopped", "err", err)
 	return err
 }
@@ -367,5 +402,21 @@ func clockSynced(require bool, log *slog.Logger) func() bool {
 			last = ok
 		}
 		return ok
+	}
+}
+
+// tuneGC sets the garbage collector for a door: pintud's live heap is a few
+// MiB (records are read from the file, not held), so at Go's default every
+// few MiB allocated start a collection; four times the live heap between
+// collections makes them rarer (fewer card reads meet one), and a soft
+// limit of 256 MiB keeps a Pi with little memory safe (a bulk import of a
+// million lines takes more, and collects harder). GOGC and GOMEMLIMIT in
+// the environment win.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(256 << 20)
 	}
 }

@@ -9,20 +9,24 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pintu/pintu/controller/anchor"
 	"github.com/pintu/pintu/controller/boltstore"
 )
 
-// dbName is the state file's name in the state directory.
-const dbName = "pintu.db"
+// dbName is the state file's name in the state directory, and anchorName
+// its anchor's (see controller/anchor).
+const (
+	dbName     = "pintu.db"
+	anchorName = "pintu.anchor"
+)
 
 // logIdentity names the log a state file holds: the hash of its first
 // event, which every later event's hash depends on. Two files with the same
 // identity are one log at two lengths; different identities are different
 // logs (another site, or a log started anew). Empty for an empty log, which
 // matches anything.
-//
-// The integrity work will keep an anchor beside the database carrying this
-// identity, so that a missing or emptied database still has one to compare.
+// The anchor beside the database carries it too, so that a missing or
+// emptied database still has one to compare.
 func logIdentity(info boltstore.FileInfo) string { return info.First.Hash }
 
 // restoreOpts is what pintud -restore was given.
@@ -86,6 +90,11 @@ func restore(o restoreOpts, stdout io.Writer) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 	syncDir(o.dir)
+	replaced, err := reanchor(filepath.Join(o.dir, anchorName), info, o.now())
+	if err != nil {
+		return fmt.Errorf("restore: %s is restored, but its anchor could not be written (pintud will refuse to start until it is; delete %s if this is the right log): %w",
+			target, anchorName, err)
+	}
 
 	fmt.Fprintf(stdout, "restored %s into %s\n", o.file, target)
 	fmt.Fprintf(stdout, "  %d events, hash chain intact; %d people, %d cards, %d visits\n", info.Events, info.People, info.Cards, info.Visits)
@@ -98,8 +107,44 @@ func restore(o restoreOpts, stdout io.Writer) error {
 	case kept != "":
 		fmt.Fprintf(stdout, "  the file it replaces (%d events) is kept as %s\n", cur.Events, kept)
 	}
+	if replaced != nil {
+		fmt.Fprintf(stdout, "  the anchor named %s; pintud records in the log, when it starts, what the restore left out\n", replaced)
+	}
 	fmt.Fprintln(stdout, "start pintud again: sudo systemctl start pintud")
 	return nil
+}
+
+// reanchor points the anchor at the restored log. When the anchor named
+// another log, or this one further on, the restore is deliberate (a person
+// ran it): the anchor names the restored log and keeps the one it replaced,
+// which pintud writes into the log at its next start (log_restored). It
+// returns the anchor replaced, nil when the restored log reaches it.
+func reanchor(path string, info boltstore.FileInfo, now time.Time) (*anchor.Anchor, error) {
+	if info.Events == 0 {
+		// An empty log names nothing: an anchor would only refuse it.
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		return nil, nil
+	}
+	a := anchor.Anchor{Log: logIdentity(info), Seq: info.Last.Seq, Hash: info.Last.Hash, Time: now.UTC()}
+	old, err := anchor.Read(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, anchor.ErrDamaged):
+		// Nothing to keep: the restore is what puts a damaged anchor right.
+	case err != nil:
+		return nil, err
+	default:
+		a.Site = old.Site
+		if old.Log != a.Log || old.Seq > a.Seq {
+			old.Replaced = nil
+			a.Replaced = &old
+		}
+	}
+	if err := anchor.Write(path, a); err != nil {
+		return nil, err
+	}
+	return a.Replaced, nil
 }
 
 // copyInto copies file into a new temporary file in dir, synced, owned like

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/pintu/pintu/controller"
+	"github.com/pintu/pintu/controller/anchor"
 	"github.com/pintu/pintu/controller/boltstore"
 	"github.com/pintu/pintu/controller/storetest"
 )
@@ -87,10 +88,15 @@ func TestRestore(t *testing.T) {
 		force   bool
 		wantErr string // empty: restored
 		kept    bool   // the replaced file is kept beside the new one
+		// replaced is the seq of the anchor before, when the restore must
+		// keep it in the new anchor for pintud to record (0: none).
+		replaced uint64
 	}{
 		{name: "into an empty directory", file: backup50},
-		{name: "over the same log, shorter", dir: func(t *testing.T, dir string) { writeLog(t, filepath.Join(dir, dbName), logA[:30]) },
-			file: backup50, kept: true},
+		{name: "over the same log, shorter", dir: func(t *testing.T, dir string) {
+			writeLog(t, filepath.Join(dir, dbName), logA[:30])
+			writeAnchor(t, dir, logA[0].Hash, logA[29])
+		}, file: backup50, kept: true},
 		{name: "over a damaged file", dir: func(t *testing.T, dir string) {
 			writeLog(t, filepath.Join(dir, dbName), logA)
 			p := filepath.Join(dir, dbName)
@@ -99,12 +105,16 @@ func TestRestore(t *testing.T) {
 		}, file: backup50, kept: true},
 		{name: "over the same log, longer", dir: func(t *testing.T, dir string) { writeLog(t, filepath.Join(dir, dbName), logA) },
 			file: backup50, wantErr: "is intact and holds 80 events, the backup only 50"},
-		{name: "over the same log, longer, forced", dir: func(t *testing.T, dir string) { writeLog(t, filepath.Join(dir, dbName), logA) },
-			file: backup50, force: true, kept: true},
+		{name: "over the same log, longer, forced", dir: func(t *testing.T, dir string) {
+			writeLog(t, filepath.Join(dir, dbName), logA)
+			writeAnchor(t, dir, logA[0].Hash, logA[79])
+		}, file: backup50, force: true, kept: true, replaced: 80},
 		{name: "another site", dir: func(t *testing.T, dir string) { writeLog(t, filepath.Join(dir, dbName), logA[:10]) },
 			file: backupOther, wantErr: "holds another log than"},
-		{name: "another site, forced", dir: func(t *testing.T, dir string) { writeLog(t, filepath.Join(dir, dbName), logA[:10]) },
-			file: backupOther, force: true, kept: true},
+		{name: "another site, forced", dir: func(t *testing.T, dir string) {
+			writeLog(t, filepath.Join(dir, dbName), logA[:10])
+			writeAnchor(t, dir, logA[0].Hash, logA[9])
+		}, file: backupOther, force: true, kept: true, replaced: 10},
 		{name: "truncated backup", file: truncated, wantErr: "truncated.db cannot be restored, nothing was changed"},
 		{name: "truncated backup over a good file", dir: func(t *testing.T, dir string) { writeLog(t, filepath.Join(dir, dbName), logA[:10]) },
 			file: truncated, force: true, wantErr: "cannot be restored, nothing was changed"},
@@ -154,8 +164,20 @@ func TestRestore(t *testing.T) {
 			}
 			slices.Sort(names)
 			keptNames := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !strings.HasPrefix(n, dbName+".before-restore-") })
-			if (len(keptNames) == 1) != tt.kept || len(names) != 1+len(keptNames) {
-				t.Errorf("state directory holds %q; want %s and %v file kept from before", names, dbName, tt.kept)
+			if (len(keptNames) == 1) != tt.kept || len(names) != 2+len(keptNames) || !slices.Contains(names, anchorName) {
+				t.Errorf("state directory holds %q; want %s, %s and %v file kept from before", names, dbName, anchorName, tt.kept)
+			}
+			// The anchor names the restored log, and the one it replaced
+			// when the restore left part of that out.
+			a, err := anchor.Read(filepath.Join(dir, anchorName))
+			if err != nil || a.Log != want.First.Hash || a.Seq != want.Last.Seq || a.Hash != want.Last.Hash {
+				t.Errorf("anchor after the restore = %+v, %v; want log %.8s at seq %d", a, err, want.First.Hash, want.Last.Seq)
+			}
+			switch {
+			case tt.replaced == 0 && a.Replaced != nil:
+				t.Errorf("anchor keeps %v as replaced; want none", a.Replaced)
+			case tt.replaced != 0 && (a.Replaced == nil || a.Replaced.Seq != tt.replaced):
+				t.Errorf("anchor keeps %v as replaced; want the anchor at seq %d", a.Replaced, tt.replaced)
 			}
 			if tt.kept && len(keptNames) == 1 {
 				if before[dbName] != dirState(t, dir)[keptNames[0]] {
@@ -166,6 +188,15 @@ func TestRestore(t *testing.T) {
 				t.Errorf("stdout = %q, want it to say what was restored", stdout.String())
 			}
 		})
+	}
+}
+
+// writeAnchor writes the anchor of a log whose first event has hash id,
+// at its event last.
+func writeAnchor(t *testing.T, dir, id string, last controller.Event) {
+	t.Helper()
+	if err := anchor.Write(filepath.Join(dir, anchorName), anchor.Anchor{Log: id, Site: "Diskominfo", Seq: last.Seq, Hash: last.Hash, Time: last.Time}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -28,22 +28,27 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) bool {
 	if r.Body == nil || r.Body == http.NoBody {
 		return true
 	}
+	// A staff list is the one large body: its own limit and time.
+	limit, timeout := s.maxBody, s.opts.BodyTimeout
+	if r.Method == http.MethodPost && r.URL.Path == importPath {
+		limit, timeout = MaxImport, max(timeout, ImportBodyTimeout)
+	}
 	rc := http.NewResponseController(w)
 	// Not supported only on writers that are not a connection (tests
 	// calling Handler directly); there is no client to wait for then.
-	_ = rc.SetReadDeadline(time.Now().Add(s.opts.BodyTimeout))
-	b, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
+	_ = rc.SetReadDeadline(time.Now().Add(timeout))
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		w.Header().Set("Connection", "close")
 		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 			s.writeError(w, r, &httpError{status: http.StatusRequestTimeout,
-				msg: fmt.Sprintf("request body not received within %v", s.opts.BodyTimeout)})
+				msg: fmt.Sprintf("request body not received within %v", timeout)})
 		} else {
 			s.writeError(w, r, badRequest("read request body: %v", err))
 		}
 		return false
 	}
-	if int64(len(b)) > s.maxBody {
+	if int64(len(b)) > limit {
 		// The handler refuses it as too large; the rest is not read, and
 		// the deadline stays for the server's own attempt to drain it.
 		w.Header().Set("Connection", "close")

@@ -285,3 +285,48 @@ func sim(id string) controller.Actor {
 }
 
 var local = controller.Actor{Via: controller.ViaSocket, Unauthenticated: true}
+
+// log is every stored event.
+func (e *env) log() []controller.Event {
+	e.t.Helper()
+	var evs []controller.Event
+	if err := e.store.Events(controller.EventQuery{}, func(ev controller.Event) error {
+		evs = append(evs, ev)
+		return nil
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+	return evs
+}
+
+// hasAlarm reports whether an alarm of kind k is listed.
+func (e *env) hasAlarm(k controller.AlarmKind) bool {
+	e.t.Helper()
+	as, err := e.ctrl.Alarms(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, a := range as {
+		if a.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// waitPass waits, bounded, for the controller's first background integrity
+// pass to end, so that it does not race a test that tampers with the store.
+func (e *env) waitPass() {
+	e.t.Helper()
+	for range 5000 {
+		st, err := e.ctrl.Integrity(context.Background())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if !st.LastPass.IsZero() {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	e.t.Fatal("no background integrity pass within 5s")
+}

@@ -37,6 +37,7 @@ func statusFor(err error) int {
 	case errors.Is(err, controller.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, controller.ErrExists),
+		errors.Is(err, controller.ErrBusy),
 		errors.Is(err, controller.ErrWrongState),
 		errors.Is(err, controller.ErrSeparation),
 		errors.Is(err, controller.ErrAlready):

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pintu/pintu/controller"
@@ -59,6 +60,9 @@ func (s *Server) routes() {
 	s.handle("GET /v1/export/bundle", s.exportBundle)
 	s.handle("GET /v1/site/key", s.siteKey)
 	s.handle("GET /v1/backup", s.backup)
+	s.handle("GET /v1/integrity", s.integrity)
+	s.handle("POST /v1/integrity/accept", s.acceptIntegrity)
+	s.handle("POST "+importPath, s.importPeople)
 }
 
 // serveHTTP routes r, answering unknown paths and methods with JSON errors
@@ -119,12 +123,46 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// page reads the paging query parameters of a list: limit (default
+// controller.DefaultPage, at most controller.MaxPage) and after (the last
+// id of the page before).
+func page(r *http.Request) (controller.Page, error) {
+	q := r.URL.Query()
+	pg := controller.Page{After: q.Get("after")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > controller.MaxPage {
+			return pg, badRequest("query parameter \"limit\": %q: want a number from 1 to %d", v, controller.MaxPage)
+		}
+		pg.Limit = n
+	}
+	return pg, nil
+}
+
+// writePage writes a page of a list. A full page says where the next one
+// starts in the Pintu-Next-After header; a list that fits one page (every
+// small site's) looks as it always did.
+func writePage[T any](w http.ResponseWriter, pg controller.Page, xs []T, id func(T) string) {
+	limit := pg.Limit
+	if limit == 0 {
+		limit = controller.DefaultPage
+	}
+	if len(xs) == limit && limit > 0 {
+		w.Header().Set("Pintu-Next-After", id(xs[len(xs)-1]))
+	}
+	writeJSON(w, http.StatusOK, nonNil(xs))
+}
+
 func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
-	ps, err := s.ctrl.People(r.Context())
+	pg, err := page(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nonNil(ps))
+	ps, err := s.ctrl.People(r.Context(), pg)
+	if err != nil {
+		return err
+	}
+	writePage(w, pg, ps, func(p controller.Person) string { return p.ID })
 	return nil
 }
 
@@ -149,28 +187,29 @@ func (s *Server) addPerson(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listCards(w http.ResponseWriter, r *http.Request) error {
-	cs, err := s.ctrl.Cards(r.Context())
+	pg, err := page(r)
+	if err != nil {
+		return err
+	}
+	cs, err := s.ctrl.Cards(r.Context(), pg)
 	if err != nil {
 		return err
 	}
 	for i := range cs {
 		cs[i] = utcCard(cs[i])
 	}
-	writeJSON(w, http.StatusOK, nonNil(cs))
+	writePage(w, pg, cs, func(c controller.Card) string { return c.ID })
 	return nil
 }
 
 // card returns the stored record of card id, or a record built from what
 // the caller knows if the lookup fails.
 func (s *Server) card(r *http.Request, id string, fallback controller.Card) controller.Card {
-	cs, err := s.ctrl.Cards(r.Context())
+	c, err := s.ctrl.Card(r.Context(), id)
 	if err != nil {
 		return fallback
 	}
-	if i := slices.IndexFunc(cs, func(c controller.Card) bool { return c.ID == id }); i >= 0 {
-		return utcCard(cs[i])
-	}
-	return fallback
+	return utcCard(c)
 }
 
 func (s *Server) assignCard(w http.ResponseWriter, r *http.Request) error {
@@ -235,11 +274,15 @@ func (s *Server) listVisits(w http.ResponseWriter, r *http.Request) error {
 		}
 		state = st
 	}
-	vs, err := s.ctrl.Visits(r.Context(), state)
+	pg, err := page(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, wireVisits(vs))
+	vs, err := s.ctrl.Visits(r.Context(), state, pg)
+	if err != nil {
+		return err
+	}
+	writePage(w, pg, wireVisits(vs), func(v Visit) string { return v.ID })
 	return nil
 }
 

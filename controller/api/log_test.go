@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pintu/pintu/controller"
 	"github.com/pintu/pintu/controller/api"
 	"github.com/pintu/pintu/controller/report"
@@ -104,6 +105,11 @@ func TestExportRecomputesChain(t *testing.T) {
 			Decision: controller.Decision(row[col["decision"]]), Reason: controller.Reason(row[col["reason"]]),
 			Actor: row[col["actor"]], Via: row[col["via"]], Detail: row[col["detail"]], ClockTrusted: row[col["clock_trusted"]] == "true",
 			Prev: row[col["prev"]], Hash: row[col["hash"]]}
+		if s := row[col["records"]]; s != "" {
+			if err := json.Unmarshal([]byte(s), &ev.Records); err != nil {
+				t.Fatalf("row %v: records: %v", row, err)
+			}
+		}
 		if err := v.Next(ev); err != nil {
 			t.Fatalf("row %v: %v", row, err)
 		}
@@ -111,57 +117,69 @@ func TestExportRecomputesChain(t *testing.T) {
 	if v.Count() == 0 {
 		t.Fatal("export is empty")
 	}
-}
 
-// tamperLog is the controller's log as an attacker with the database file
-// would leave it: edit changes an event and returns false to drop it.
-type tamperLog struct {
-	log  controller.EventLog
-	edit func(*controller.Event) bool
-}
-
-func (l tamperLog) Events(q controller.EventQuery, fn func(controller.Event) error) error {
-	return l.log.Events(q, func(e controller.Event) error {
-		if !l.edit(&e) {
-			return nil
+	// The JSON Lines export: each row with the hash of the row before is
+	// the event as hashed, via and records included.
+	r = e.do("GET", "/v1/export?format=jsonl", "")
+	var vj controller.Verifier
+	prev, vias := "", 0
+	for _, line := range bytes.Split(bytes.TrimSpace(r.body), []byte("\n")) {
+		var ev controller.Event
+		if err := json.Unmarshal(line, &ev); err != nil {
+			t.Fatalf("jsonl row %s: %v", line, err)
 		}
-		return fn(e)
-	})
+		if len(ev.Records) == 0 {
+			ev.Records = nil // [] in the export; absent in the hashed bytes
+		}
+		ev.Prev = prev
+		if err := vj.Next(ev); err != nil {
+			t.Fatalf("jsonl row %s: %v", line, err)
+		}
+		prev = ev.Hash
+		if ev.Via != "" {
+			vias++
+		}
+	}
+	if vj.Count() != v.Count() || vias == 0 {
+		t.Errorf("jsonl export verified %d events (%d with via), csv %d; want the same, some with via", vj.Count(), vias, v.Count())
+	}
 }
 
+// TestVerify damages the stored log the ways an attacker with the file
+// would, and checks what verify says: where the first break is and why, a
+// break for every damaged part, and the integrity alarm raised.
 func TestVerify(t *testing.T) {
 	tests := []struct {
-		name string
-		edit func(*controller.Event) bool
-		want api.VerifyResult
+		name     string
+		seq      uint64
+		edit     func(*controller.Event) bool
+		want     api.VerifyResult // Count, Records and Breaks are checked apart
+		from, to uint64           // the first break
 	}{
-		{"good log", nil, api.VerifyResult{OK: true, Count: 38}},
-		{"edited event", func(e *controller.Event) bool {
-			if e.Seq == 13 {
-				e.Actor = "kabid2"
-			}
+		{"good log", 0, nil, api.VerifyResult{OK: true}, 0, 0},
+		{"edited event", 13, func(e *controller.Event) bool {
+			e.Actor = "kabid2"
 			return true
-		}, api.VerifyResult{Count: 12, BrokenSeq: 13, Reason: "hash does not match the event's contents"}},
-		{"edited event with its hash recomputed", func(e *controller.Event) bool {
-			if e.Seq == 13 {
-				e.Actor = "kabid2"
-				e.Hash = e.ComputeHash()
-			}
+		}, api.VerifyResult{BrokenSeq: 13, Reason: "hash does not match the event's contents"}, 13, 13},
+		{"edited event with its hash recomputed", 13, func(e *controller.Event) bool {
+			e.Actor = "kabid2"
+			e.Hash = e.ComputeHash()
 			return true
-		}, api.VerifyResult{Count: 13, BrokenSeq: 14, Reason: "prev does not match the hash of the event before"}},
-		{"removed event", func(e *controller.Event) bool { return e.Seq != 7 },
-			api.VerifyResult{Count: 6, BrokenSeq: 7, Reason: "missing (next stored event is 8)"}},
-		{"first event removed", func(e *controller.Event) bool { return e.Seq != 1 },
-			api.VerifyResult{Count: 0, BrokenSeq: 1, Reason: "missing (next stored event is 2)"}},
+		}, api.VerifyResult{BrokenSeq: 14, Reason: "prev does not match the hash of the event before"}, 14, 14},
+		{"removed event", 7, func(e *controller.Event) bool { return false },
+			api.VerifyResult{BrokenSeq: 7, Reason: "missing (next stored event is 8)"}, 7, 8},
+		{"first event removed", 1, func(e *controller.Event) bool { return false },
+			api.VerifyResult{BrokenSeq: 1, Reason: "missing (next stored event is 2)"}, 1, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, func(e *env, o *api.Options) {
-				if tt.edit != nil {
-					o.Log = tamperLog{log: e.ctrl.Log(), edit: tt.edit}
-				}
-			})
+			e := newEnv(t)
 			busyDay(e)
+			e.waitPass()
+			total := len(e.log())
+			if tt.edit != nil {
+				e.store.TamperEvent(tt.seq, tt.edit)
+			}
 			r := e.do("GET", "/v1/verify", "")
 			if r.status != 200 {
 				t.Fatalf("verify = %d %s, want 200", r.status, r.body)
@@ -170,17 +188,37 @@ func TestVerify(t *testing.T) {
 			if err := json.Unmarshal(r.body, &got); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(api.VerifyResult{}, "Count", "Records", "Breaks")); diff != "" {
 				t.Errorf("verify (-want +got):\n%s", diff)
+			}
+			checked := total
+			if tt.edit != nil && !tt.edit(&controller.Event{}) {
+				checked--
+			}
+			if int(got.Count) != checked || got.Records == 0 {
+				t.Errorf("verify checked %d events and %d records, want %d and every record", got.Count, got.Records, checked)
+			}
+			if tt.from == 0 {
+				if len(got.Breaks) != 0 || e.hasAlarm(controller.AlarmIntegrity) {
+					t.Errorf("verify of a good log: breaks %v, alarm %v; want none", got.Breaks, e.hasAlarm(controller.AlarmIntegrity))
+				}
+				return
+			}
+			if b := got.Breaks[0]; b.From != tt.from || b.To != tt.to {
+				t.Errorf("first break = %+v, want seq %d..%d", b, tt.from, tt.to)
+			}
+			if !e.hasAlarm(controller.AlarmIntegrity) {
+				t.Error("verify found a break and raised no integrity alarm")
 			}
 		})
 	}
 }
 
-func TestVerifyEmptyLog(t *testing.T) {
-	e := newEnv(t, func(_ *env, o *api.Options) { o.Log = &sliceLog{} })
+// TestVerifyNewLog: a new controller's log is its start event.
+func TestVerifyNewLog(t *testing.T) {
+	e := newEnv(t)
 	r := e.do("GET", "/v1/verify", "")
-	if got, want := string(r.body), `{"ok":true,"count":0}`+"\n"; r.status != 200 || got != want {
+	if got, want := string(r.body), `{"ok":true,"count":1,"records":0}`+"\n"; r.status != 200 || got != want {
 		t.Errorf("verify = %d %s, want 200 %s", r.status, got, want)
 	}
 }
@@ -248,11 +286,6 @@ func TestLongLog(t *testing.T) {
 	if got, want := bytes.Count(r.body, []byte("\n")), 1+n-600; got != want {
 		t.Errorf("export csv since 10 min: %d lines, want %d", got, want)
 	}
-
-	r = e.do("GET", "/v1/verify", "")
-	if got, want := string(r.body), fmt.Sprintf(`{"ok":true,"count":%d}`+"\n", n); got != want {
-		t.Errorf("verify = %s, want %s", got, want)
-	}
 }
 
 // TestStreamCutShort checks that a log failing after the stream started is
@@ -266,12 +299,13 @@ func TestStreamCutShort(t *testing.T) {
 			e := newEnv(t, func(_ *env, o *api.Options) { o.Log = &sliceLog{events: chain(1000), failAfter: 700} })
 			r := e.do("GET", tt.path, "")
 			if r.status != 200 {
-				t.Fatalf("status = %d, want 200 (the error comes after the first batch)", r.status)
+				t.Fatalf("status = %d, want 200 (the error comes after the first events)", r.status)
 			}
 			if got, want := r.trailer.Get("Pintu-Error"), "read audit log: bad sector"; got != want {
 				t.Errorf("Pintu-Error trailer = %q, want %q", got, want)
 			}
-			if got, want := r.trailer.Get("Pintu-Count"), "512"; got != want {
+			// Every event read before the failure was sent.
+			if got, want := r.trailer.Get("Pintu-Count"), "700"; got != want {
 				t.Errorf("Pintu-Count trailer = %q, want %q", got, want)
 			}
 			if strings.HasPrefix(tt.path, "/v1/events") && json.Valid(r.body) {

@@ -50,11 +50,11 @@ func (s *Server) csvWriter(r *http.Request, w io.Writer) (*report.CSVWriter, err
 	if err != nil {
 		return nil, badRequest("query parameter \"delimiter\": %q: want , or ;", r.URL.Query().Get("delimiter"))
 	}
-	people, err := s.ctrl.People(r.Context())
+	people, err := s.ctrl.AllPeople(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	visits, err := s.ctrl.Visits(r.Context(), "")
+	visits, err := s.ctrl.AllVisits(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *Server) dossier(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	people, err := s.ctrl.People(r.Context())
+	people, err := s.ctrl.AllPeople(r.Context())
 	if err != nil {
 		return err
 	}
@@ -138,11 +138,11 @@ func (s *Server) sopReport(w http.ResponseWriter, r *http.Request) error {
 	if from.After(now) {
 		return badRequest("the period starts in the future (%s; today is %s)", q.Get("from"), now.In(s.opts.Location).Format("2006-01-02"))
 	}
-	people, err := s.ctrl.People(r.Context())
+	people, err := s.ctrl.AllPeople(r.Context())
 	if err != nil {
 		return err
 	}
-	visits, err := s.ctrl.Visits(r.Context(), "")
+	visits, err := s.ctrl.AllVisits(r.Context())
 	if err != nil {
 		return err
 	}
@@ -193,11 +193,11 @@ func (s *Server) exportBundle(w http.ResponseWriter, r *http.Request) error {
 	if q.Since.After(now) {
 		return badRequest("the range starts in the future (%s; now is %s)", q.Since.Format(time.RFC3339), now.In(s.opts.Location).Format(time.RFC3339))
 	}
-	people, err := s.ctrl.People(r.Context())
+	people, err := s.ctrl.AllPeople(r.Context())
 	if err != nil {
 		return err
 	}
-	visits, err := s.ctrl.Visits(r.Context(), "")
+	visits, err := s.ctrl.AllVisits(r.Context())
 	if err != nil {
 		return err
 	}

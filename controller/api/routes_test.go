@@ -333,8 +333,6 @@ func TestErrors(t *testing.T) {
 			method: "GET", path: "/v1/events", wantStatus: 500, wantError: "read audit log: disk on fire"},
 		{name: "unreadable log on export", mods: []func(*env, *api.Options){func(_ *env, o *api.Options) { o.Log = failingLog{} }},
 			method: "GET", path: "/v1/export?format=csv", wantStatus: 500, wantError: "read audit log: disk on fire"},
-		{name: "unreadable log on verify", mods: []func(*env, *api.Options){func(_ *env, o *api.Options) { o.Log = failingLog{} }},
-			method: "GET", path: "/v1/verify", wantStatus: 500, wantError: "read audit log: disk on fire"},
 		{name: "other error", mods: []func(*env, *api.Options){func(_ *env, o *api.Options) { o.Sim = failingSim{errors.New("reader unplugged")} }},
 			method: "POST", path: "/v1/sim/rex", body: `{"door":"server-room"}`, wantStatus: 500, wantError: "reader unplugged"},
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -38,10 +39,15 @@ type Options struct {
 	// NoSync skips the fsync at the end of each commit. A crash can then lose
 	// or corrupt committed events: only for benchmarks and test fixtures.
 	NoSync bool
-	// Outbox makes Commit also queue each event in the outbox, in the same
-	// transaction, until Ack removes it: the MQTT link publishes from there
-	// (see Pending). Leave it off when nothing drains the outbox.
+	// Outbox keeps the events after the MQTT broker's acknowledged-up-to
+	// watermark pending for the MQTT link (see Pending). With it off, the
+	// watermark follows the log: nothing waits.
 	Outbox bool
+	// Now is the clock the schema migration stamps the events it writes
+	// with; default time.Now.
+	Now func() time.Time
+	// Logger hears how a long schema migration goes; default: nothing.
+	Logger *slog.Logger
 }
 
 // eventsPerRead is how many log entries Events reads per read transaction.
@@ -52,7 +58,10 @@ type Store struct {
 	db     *bolt.DB
 	closed atomic.Bool
 	batch  int  // log entries read per read transaction by Events
-	outbox bool // Commit queues events in the outbox
+	outbox bool // the MQTT link drains the outbox (see outbox.go)
+	// acked is the outbox's watermark as Ack last moved it; stored, as the
+	// file holds it. Commit writes acked when it is ahead.
+	acked, stored atomic.Uint64
 }
 
 var _ controller.Store = (*Store)(nil)
@@ -70,6 +79,9 @@ func Open(path string, opts *Options) (*Store, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	bo := *bolt.DefaultOptions
 	bo.Timeout, bo.NoSync = o.Timeout, o.NoSync
 	db, err := openChecked(path, &bo)
@@ -79,22 +91,47 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	if err := guard("migrate", func() error { return db.Update(migrate) }); err != nil {
+	if err := guard("migrate", func() error { return migrate(db, migrateEnv{now: o.Now, log: o.Logger}) }); err != nil {
 		var pe *panicError
 		if errors.As(err, &pe) {
 			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
 		return nil, errors.Join(fmt.Errorf("boltstore: open %s: %w", path, err), db.Close())
 	}
-	return &Store{db: db, batch: eventsPerRead, outbox: o.Outbox}, nil
+	s := &Store{db: db, batch: eventsPerRead, outbox: o.Outbox}
+	err = s.view(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyAcked); len(v) == 8 {
+			s.acked.Store(binary.BigEndian.Uint64(v))
+			s.stored.Store(binary.BigEndian.Uint64(v))
+		}
+		if !s.outbox {
+			// A log whose newest key cannot be read keeps its watermark:
+			// the check at start reports the damage.
+			if last, _, err := lastEventSeq(tx.Bucket(bucketEvents)); err == nil {
+				s.acked.Store(last)
+			}
+		}
+		return nil
+	})
+	if err == nil && s.acked.Load() != s.stored.Load() {
+		err = s.writeAcked()
+	}
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("boltstore: open %s: %w", path, err), db.Close())
+	}
+	return s, nil
 }
 
 // Path is the file the store lives in.
 func (s *Store) Path() string { return s.db.Path() }
 
-// Close closes the file, waiting for transactions in progress. A second Close
-// returns an error wrapping ErrClosed.
+// Close closes the file, waiting for transactions in progress, after
+// writing the outbox's watermark. A second Close returns an error wrapping
+// ErrClosed.
 func (s *Store) Close() error {
+	if s.acked.Load() > s.stored.Load() && !s.closed.Load() {
+		_ = s.writeAcked()
+	}
 	if !s.closed.CompareAndSwap(false, true) {
 		return fmt.Errorf("boltstore: close: %w", ErrClosed)
 	}
@@ -127,42 +164,26 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 func (s *Store) Commit(c controller.Change) error {
 	err := s.update(func(tx *bolt.Tx) error {
 		b := bucketsOf(tx)
-		last, err := lastSeq(b.events)
+		last, prev, err := lastEvent(b.events())
 		if err != nil {
 			return err
 		}
 		// Events are only ever appended: full pages make the log smaller.
-		b.events.FillPercent = 1
+		b.events().FillPercent = 1
 		for i, e := range c.Events {
 			if want := last + 1 + uint64(i); e.Seq != want {
 				return fmt.Errorf("event %d of %d has seq %d, want %d (last stored seq %d)", i+1, len(c.Events), e.Seq, want, last)
 			}
-			if err := put(b.events, seqKey(e.Seq), e); err != nil {
+			if err := b.events().Put(seqKey(e.Seq), encodeEvent(e, prev)); err != nil {
 				return fmt.Errorf("event %d: %w", e.Seq, err)
 			}
-			if s.outbox {
-				if err := b.outbox.Put(seqKey(e.Seq), nil); err != nil {
-					return fmt.Errorf("event %d: outbox: %w", e.Seq, err)
-				}
-			}
+			prev = e.Hash
 		}
-		for _, p := range c.People {
-			if err := putID(b.people, "person", p.ID, p); err != nil {
-				return err
-			}
-		}
-		for _, cd := range c.Cards {
-			if err := putID(b.cards, "card", cd.ID, cd); err != nil {
-				return err
-			}
-		}
-		for _, v := range c.Visits {
-			if err := putID(b.visits, "visit", v.ID, v); err != nil {
-				return err
-			}
+		if err := commitRecords(b, c); err != nil {
+			return err
 		}
 		for _, o := range c.Enter {
-			if err := putID(b.inside, "occupant", o.Person, o); err != nil {
+			if err := putID(b.inside(), "occupant", o.Person, o); err != nil {
 				return err
 			}
 		}
@@ -170,7 +191,7 @@ func (s *Store) Commit(c controller.Change) error {
 			if id == "" {
 				return errors.New("leave without a person id")
 			}
-			if err := b.inside.Delete([]byte(id)); err != nil {
+			if err := b.inside().Delete([]byte(id)); err != nil {
 				return fmt.Errorf("leave %q: %w", id, err)
 			}
 		}
@@ -180,7 +201,15 @@ func (s *Store) Commit(c controller.Change) error {
 		if err := commitConsole(tx, c); err != nil {
 			return err
 		}
-		return commitAlarms(b, c)
+		if err := commitAlarms(b, c); err != nil {
+			return err
+		}
+		if c.Integrity != nil {
+			if err := put(b.meta(), keyIntegrity, c.Integrity); err != nil {
+				return fmt.Errorf("integrity state: %w", err)
+			}
+		}
+		return s.commitAcked(b, last+uint64(len(c.Events)))
 	})
 	if err != nil {
 		return fmt.Errorf("boltstore: commit: %w", err)
@@ -189,9 +218,9 @@ func (s *Store) Commit(c controller.Change) error {
 }
 
 // commitAlarms writes a change's alarms and door records.
-func commitAlarms(b buckets, c controller.Change) error {
+func commitAlarms(b *buckets, c controller.Change) error {
 	for _, a := range c.Alarms {
-		if err := putID(b.alarms, "alarm", a.ID, a); err != nil {
+		if err := putID(b.alarms(), "alarm", a.ID, a); err != nil {
 			return err
 		}
 	}
@@ -199,57 +228,78 @@ func commitAlarms(b buckets, c controller.Change) error {
 		if id == "" {
 			return errors.New("alarm gone without an id")
 		}
-		if err := b.alarms.Delete([]byte(id)); err != nil {
+		if err := b.alarms().Delete([]byte(id)); err != nil {
 			return fmt.Errorf("alarm %q gone: %w", id, err)
 		}
 	}
 	for _, d := range c.Doors {
-		if err := putID(b.doors, "door", d.Name, d); err != nil {
+		if err := putID(b.doors(), "door", d.Name, d); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Load returns everything stored, records ordered by ID.
+// Load returns the state the controller keeps in memory.
 func (s *Store) Load() (controller.Snapshot, error) {
 	var snap controller.Snapshot
 	err := s.view(func(tx *bolt.Tx) error {
 		b := bucketsOf(tx)
 		var err error
-		if snap.People, err = loadAll[controller.Person](b.people, "person"); err != nil {
+		if snap.Inside, err = loadAll[controller.Occupant](b.inside(), "occupant"); err != nil {
 			return err
 		}
-		if snap.Cards, err = loadAll[controller.Card](b.cards, "card"); err != nil {
+		if err := b.keys().ForEach(func(k, v []byte) error {
+			key, err := decodeKey(string(k), v)
+			if err != nil {
+				return fmt.Errorf("key %q: %w", k, err)
+			}
+			snap.Keys = append(snap.Keys, key)
+			return nil
+		}); err != nil {
 			return err
 		}
-		if snap.Visits, err = loadAll[controller.Visit](b.visits, "visit"); err != nil {
+		if snap.Commands, err = loadAll[controller.CommandRecord](b.commands(), "command"); err != nil {
 			return err
 		}
-		if snap.Inside, err = loadAll[controller.Occupant](b.inside, "occupant"); err != nil {
+		if snap.Alarms, err = loadAll[controller.Alarm](b.alarms(), "alarm"); err != nil {
 			return err
 		}
-		if snap.Keys, err = loadAll[controller.Key](b.keys, "key"); err != nil {
+		if snap.Doors, err = loadAll[controller.DoorRecord](b.doors(), "door"); err != nil {
 			return err
 		}
-		if snap.Commands, err = loadAll[controller.CommandRecord](b.commands, "command"); err != nil {
-			return err
+		if v := b.meta().Get(keyIntegrity); v != nil {
+			if err := json.Unmarshal(v, &snap.Integrity); err != nil {
+				return fmt.Errorf("integrity state: %w", err)
+			}
 		}
-		if snap.Alarms, err = loadAll[controller.Alarm](b.alarms, "alarm"); err != nil {
-			return err
-		}
-		if snap.Doors, err = loadAll[controller.DoorRecord](b.doors, "door"); err != nil {
-			return err
+		snap.NumPeople = int(counter(b.meta(), keyPeople))
+		if k, _ := b.visits().Cursor().Last(); k != nil {
+			snap.LastVisit = int(visitKeyNumber(k))
 		}
 		if snap.Accounts, err = loadAll[controller.Account](tx.Bucket(bucketAccounts), "account"); err != nil {
 			return err
 		}
-		k, v := b.events.Cursor().Last()
+		if snap.Links, err = loadLinks(tx.Bucket(bucketLinks)); err != nil {
+			return err
+		}
+		k, v := b.events().Cursor().Last()
 		if k == nil {
 			return nil
 		}
-		snap.Last, err = decodeEvent(k, v)
-		return err
+		seq, err := decodeSeq(k)
+		if err != nil {
+			return err
+		}
+		// A newest event that cannot be read must not keep pintud from
+		// starting: the check at start finds it and raises the alarm. The
+		// chain goes on from its stored hash, if that can be read.
+		prev, _ := s.hashAt(b.events(), seq-1)
+		if snap.Last, err = decodeEvent(seq, v, prev); err != nil {
+			snap.Last = controller.Event{Seq: seq}
+			snap.Last.Hash, _ = eventHash(v)
+		}
+		return nil
 	})
 	if err != nil {
 		return controller.Snapshot{}, fmt.Errorf("boltstore: load: %w", err)
@@ -257,20 +307,41 @@ func (s *Store) Load() (controller.Snapshot, error) {
 	return snap, nil
 }
 
+// hashAt is the hash of the event stored at seq, "" for none (seq 0, or a
+// gap in the log).
+func (s *Store) hashAt(events *bolt.Bucket, seq uint64) (string, error) {
+	if seq == 0 {
+		return "", nil
+	}
+	v := events.Get(seqKey(seq))
+	if v == nil {
+		return "", nil
+	}
+	h, err := eventHash(v)
+	if err != nil {
+		return "", &controller.IntegrityError{Seq: seq, Reason: "its stored value cannot be decoded", Err: err}
+	}
+	return h, nil
+}
+
 // Events calls fn for the matching events stored when Events is called, in
 // sequence order, and returns fn's first error. It reads the log in batches,
-// each in a short read transaction, and calls fn outside them: a slow fn
-// holds up no commit, may itself Commit, and a long log is never all in
-// memory.
+// each in a short read transaction, decodes each event once, and calls fn
+// outside the transactions: a slow fn holds up no commit, may itself
+// Commit, and a long log is never all in memory. A part of the log that
+// cannot be read ends it with an *controller.IntegrityError naming the
+// seq, after fn saw every event before it.
 func (s *Store) Events(q controller.EventQuery, fn func(controller.Event) error) error {
 	next := max(q.FromSeq, 1) // the next seq to read
 	var end uint64            // the last seq to read, fixed by the first batch
+	var prev string           // the hash of the event before next
 	buf := make([]controller.Event, 0, s.batch)
 	for first := true; ; first = false {
 		buf = buf[:0]
 		more := false
 		err := s.view(func(tx *bolt.Tx) error {
-			c := bucketsOf(tx).events.Cursor()
+			events := bucketsOf(tx).events()
+			c := events.Cursor()
 			if first {
 				k, _ := c.Last()
 				if k == nil {
@@ -284,6 +355,12 @@ func (s *Store) Events(q controller.EventQuery, fn func(controller.Event) error)
 				if q.ToSeq != 0 {
 					end = min(end, q.ToSeq)
 				}
+				if next > end {
+					return nil
+				}
+				if prev, err = s.hashAt(events, next-1); err != nil {
+					return err
+				}
 			}
 			if next > end {
 				return nil
@@ -294,14 +371,21 @@ func (s *Store) Events(q controller.EventQuery, fn func(controller.Event) error)
 					more = true
 					return nil
 				}
-				e, err := decodeEvent(k, v)
+				seq, err := decodeSeq(k)
 				if err != nil {
 					return err
 				}
-				if e.Seq > end {
+				if seq > end {
 					return nil
 				}
-				next = e.Seq + 1
+				if seq != next {
+					prev = "" // a gap: the event before is not there
+				}
+				e, err := decodeEvent(seq, v, prev)
+				if err != nil {
+					return &controller.IntegrityError{Seq: seq, Reason: "its stored value cannot be decoded", Err: err}
+				}
+				next, prev = seq+1, e.Hash
 				if q.Match(e) {
 					buf = append(buf, e)
 				}
@@ -309,13 +393,13 @@ func (s *Store) Events(q controller.EventQuery, fn func(controller.Event) error)
 			}
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("boltstore: events: %w", err)
-		}
 		for _, e := range buf {
 			if err := fn(e); err != nil {
 				return err
 			}
+		}
+		if err != nil {
+			return fmt.Errorf("boltstore: events: %w", s.integrity(err, next))
 		}
 		if !more {
 			return nil
@@ -323,19 +407,57 @@ func (s *Store) Events(q controller.EventQuery, fn func(controller.Event) error)
 	}
 }
 
+// Event returns event seq with its Prev.
+func (s *Store) Event(seq uint64) (controller.Event, bool, error) {
+	var e controller.Event
+	var ok bool
+	err := s.view(func(tx *bolt.Tx) error {
+		events := bucketsOf(tx).events()
+		v := events.Get(seqKey(seq))
+		if v == nil {
+			return nil
+		}
+		prev, err := s.hashAt(events, seq-1)
+		if err != nil {
+			return err
+		}
+		if e, err = decodeEvent(seq, v, prev); err != nil {
+			return &controller.IntegrityError{Seq: seq, Reason: "its stored value cannot be decoded", Err: err}
+		}
+		ok = true
+		return nil
+	})
+	if err != nil {
+		return controller.Event{}, false, fmt.Errorf("boltstore: event %d: %w", seq, s.integrity(err, seq))
+	}
+	return e, ok, nil
+}
+
 // view and update run fn in a transaction, reporting ErrClosed after Close.
+// A panic or a memory fault inside bbolt (a damaged page) is an error, not
+// a crash: see guard.
 func (s *Store) view(fn func(*bolt.Tx) error) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	return closedErr(s.db.View(fn))
+	return closedErr(guard("read", func() error { return s.db.View(fn) }))
 }
 
 func (s *Store) update(fn func(*bolt.Tx) error) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	return closedErr(s.db.Update(fn))
+	return closedErr(guard("write", func() error { return s.db.Update(fn) }))
+}
+
+// integrity makes a panic inside bbolt an *controller.IntegrityError about
+// seq (the log's, for a read of it) and passes other errors through.
+func (s *Store) integrity(err error, seq uint64) error {
+	var pe *panicError
+	if errors.As(err, &pe) {
+		return &controller.IntegrityError{Seq: seq, Reason: "the database file cannot be read there", Err: fmt.Errorf("%w: %w", ErrCorrupt, err)}
+	}
+	return err
 }
 
 // closedErr turns bbolt's error for a closed file, which a transaction racing
@@ -360,30 +482,22 @@ func decodeSeq(k []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(k), nil
 }
 
-// lastSeq is the seq of the newest event, 0 for an empty log.
-func lastSeq(events *bolt.Bucket) (uint64, error) {
-	k, _ := events.Cursor().Last()
+// lastEvent is the seq and hash of the newest event, 0 and "" for an empty
+// log.
+func lastEvent(events *bolt.Bucket) (uint64, string, error) {
+	k, v := events.Cursor().Last()
 	if k == nil {
-		return 0, nil
+		return 0, "", nil
 	}
-	return decodeSeq(k)
-}
-
-// decodeEvent decodes a stored event into a new Event, which shares no memory
-// with the transaction.
-func decodeEvent(k, v []byte) (controller.Event, error) {
 	seq, err := decodeSeq(k)
 	if err != nil {
-		return controller.Event{}, err
+		return 0, "", err
 	}
-	var e controller.Event
-	if err := json.Unmarshal(v, &e); err != nil {
-		return controller.Event{}, fmt.Errorf("event %d: decode: %w", seq, err)
+	h, err := eventHash(v)
+	if err != nil {
+		return 0, "", fmt.Errorf("event %d: %w", seq, err)
 	}
-	if e.Seq != seq {
-		return controller.Event{}, fmt.Errorf("event %d: stored value has seq %d", seq, e.Seq)
-	}
-	return e, nil
+	return seq, h, nil
 }
 
 func put(b *bolt.Bucket, key []byte, v any) error {
@@ -417,4 +531,32 @@ func loadAll[T any](b *bolt.Bucket, kind string) ([]T, error) {
 		return nil
 	})
 	return out, err
+}
+
+// counter reads an 8-byte big-endian counter from meta.
+func counter(meta *bolt.Bucket, key []byte) uint64 {
+	if v := meta.Get(key); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+func putCounter(meta *bolt.Bucket, key []byte, n uint64) error {
+	return meta.Put(key, binary.BigEndian.AppendUint64(nil, n))
+}
+
+// Last returns the seq and hash of the newest event, 0 and "" for an empty
+// log.
+func (s *Store) Last() (uint64, string, error) {
+	var seq uint64
+	var hash string
+	err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		seq, hash, err = lastEvent(bucketsOf(tx).events())
+		return err
+	})
+	if err != nil {
+		return 0, "", fmt.Errorf("boltstore: last event: %w", s.integrity(err, 0))
+	}
+	return seq, hash, nil
 }

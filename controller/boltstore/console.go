@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,7 +27,35 @@ func commitConsole(tx *bolt.Tx, c controller.Change) error {
 			return err
 		}
 	}
+	links := tx.Bucket(bucketLinks)
+	for _, l := range c.Links {
+		if l.User == "" {
+			return errors.New("link without a Unix user")
+		}
+		var err error
+		if l.Person == "" {
+			err = links.Delete([]byte(l.User))
+		} else {
+			err = links.Put([]byte(l.User), []byte(l.Person))
+		}
+		if err != nil {
+			return fmt.Errorf("link %q: %w", l.User, err)
+		}
+	}
 	return nil
+}
+
+// loadLinks reads the index of Unix accounts linked to people.
+func loadLinks(b *bolt.Bucket) (map[string]string, error) {
+	links := map[string]string{}
+	err := b.ForEach(func(k, v []byte) error {
+		links[string(k)] = string(v)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("links: %w", err)
+	}
+	return links, nil
 }
 
 // Credential returns a person's stored password credential.

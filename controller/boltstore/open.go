@@ -23,12 +23,16 @@ import (
 var ErrCorrupt = errors.New("state file is damaged")
 
 // openChecked opens the bbolt file at path after checking, under the file's
-// lock and before bbolt reads or writes anything, that the file holds
-// together (checkPages). bbolt trusts its file: on a damaged one it panics
+// lock and before bbolt reads or writes anything, what bbolt and pintud
+// read at start (checkSpine): the meta pages, the file's size, the free
+// list, the bucket list, the small buckets loaded whole, and the newest
+// pages of the log. bbolt trusts its file: on a damaged one it panics
 // ("invalid freelist page"), faults on a page past the end of a truncated
 // file, or allocates whatever a damaged count says. Damage is reported as an
 // error wrapping ErrCorrupt instead. A panic inside bbolt that the check did
-// not foresee is recovered and reported the same way.
+// not foresee is recovered and reported the same way. The rest of the file
+// is read, and checked, later: every read is guarded (Store.view), and the
+// background integrity check walks every page (CheckPages).
 func openChecked(path string, bo *bolt.Options) (db *bolt.DB, err error) {
 	if err := precheck(path, bo.Timeout); err != nil {
 		return nil, err
@@ -102,10 +106,38 @@ func precheck(path string, timeout time.Duration) error {
 	}
 	defer syscall.Munmap(data)
 	// A fault (the file shrinking under the map) is a panic, not a crash.
-	if err := guard("check", func() error { return checkPages(data) }); err != nil {
+	if err := guard("check", func() error { return checkTree(data, 0, true) }); err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return nil
+}
+
+// CheckPages checks every page of the file, as a consistent snapshot: it
+// holds a read transaction (so that no page it reaches is reused) and
+// checks the tree of that transaction's meta page in a read-only map of
+// its own. It is the background integrity check's last part; damage is an
+// error wrapping ErrCorrupt.
+func (s *Store) CheckPages() error {
+	return s.view(func(tx *bolt.Tx) error {
+		f, err := os.Open(s.db.Path())
+		if err != nil {
+			return fmt.Errorf("check pages: %w", err)
+		}
+		defer f.Close()
+		size := tx.Size()
+		if size <= 0 || size != int64(int(size)) {
+			return nil
+		}
+		data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+		if err != nil {
+			return fmt.Errorf("check pages: map %d bytes: %w", size, err)
+		}
+		defer syscall.Munmap(data)
+		if err := guard("check", func() error { return checkTree(data, uint64(tx.ID()), false) }); err != nil {
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		return nil
+	})
 }
 
 // panicError is a panic (or a memory fault) inside bbolt, turned into an
@@ -163,14 +195,17 @@ type meta struct {
 	txid                 uint64
 }
 
-// checkPages checks the bbolt file data without trusting it, the way bbolt's
+// checkTree checks the bbolt file data without trusting it, the way bbolt's
 // own Check would but with bounds-checked slices: the two meta pages, and of
-// the one bbolt will use (the valid one with the higher transaction id) that
-// its pages lie inside the file; the free list; and the whole B+tree: every
-// page inside the file, carrying its own id, a branch or a leaf, referenced
-// once, its elements inside the page and its keys in order. Every page must
-// be either in the tree or free. It reads each page once.
-func checkPages(data []byte) error {
+// the one bbolt will use (the valid one with the higher transaction id, or
+// the one of transaction txid if it is not 0) that its pages lie inside the
+// file; the free list; and the B+tree: every page inside the file, carrying
+// its own id, a branch or a leaf, referenced once, its elements inside the
+// page and its keys in order. Every page must be either in the tree or free.
+// It reads each page once. With spine set, it walks only what Open and
+// Load read: the bucket list, the small buckets whole, the root page of
+// each other bucket, and the newest pages of the log and of the visits.
+func checkTree(data []byte, txid uint64, spine bool) error {
 	size := uint64(len(data))
 	m0 := readMeta(data, 0)
 	// The second meta page is one page in: its size is in the first meta
@@ -190,6 +225,12 @@ func checkPages(data []byte) error {
 	switch {
 	case !m0.ok && !m1.ok:
 		return fmt.Errorf("neither meta page is valid (page 0: %s; page 1: %s)", m0.why, m1.why)
+	case txid != 0:
+		if m1.ok && m1.txid == txid {
+			m = m1
+		} else if !m0.ok || m0.txid != txid {
+			return fmt.Errorf("no meta page of transaction %d", txid)
+		}
 	case !m0.ok || (m1.ok && m1.txid > m0.txid):
 		m = m1
 	}
@@ -197,7 +238,7 @@ func checkPages(data []byte) error {
 		return fmt.Errorf("file is %d bytes but its meta page (transaction %d) says it holds %d pages of %d bytes (truncated?)",
 			size, m.txid, m.pgid, m.pageSize)
 	}
-	c := &checker{data: data, ps: m.pageSize, pgid: m.pgid,
+	c := &checker{data: data, ps: m.pageSize, pgid: m.pgid, spine: spine,
 		used: make([]bool, m.pgid), free: make([]bool, m.pgid)}
 	c.used[0], c.used[1] = true, true
 	if m.freelist != noFreelist {
@@ -205,8 +246,11 @@ func checkPages(data []byte) error {
 			return err
 		}
 	}
-	if err := c.tree(m.root, "the root bucket", nil, nil, 0, true); err != nil {
+	if err := c.tree(m.root, "the root bucket", nil, nil, 0, true, walkAll); err != nil {
 		return err
+	}
+	if spine {
+		return nil // pages not walked are neither used nor known free
 	}
 	for id := uint64(2); id < m.pgid; id++ {
 		switch {
@@ -254,6 +298,49 @@ type checker struct {
 	data       []byte
 	ps, pgid   uint64
 	used, free []bool
+	spine      bool
+}
+
+// How much of a bucket's tree a check walks.
+type walk int
+
+const (
+	walkAll       walk = iota // every page
+	walkBranches              // every branch page; of the leaves, only their ids
+	walkBranchesR             // walkBranches, and the newest leaf in full
+)
+
+// spineWalk says how much of each bucket the check at open walks: all of
+// what Load reads whole; of the rest, the branch pages, which is what a
+// read walks through (a branch that points back up would send bbolt
+// round in circles until the stack overflows: a crash no recover stops),
+// and the leaf holding the newest keys of what Load reads the end of.
+// The leaves are read later, through guarded reads, and checked by the
+// background check.
+func spineWalk(name []byte) walk {
+	switch string(name) {
+	case "meta", "inside", "keys", "commands", "alarms", "doors":
+		return walkAll
+	case "events", "visits_by_number":
+		return walkBranchesR
+	}
+	return walkBranches
+}
+
+// mark records a page as referenced without reading it: inside the file,
+// referenced once, not free.
+func (c *checker) mark(id uint64, what string) error {
+	if id < 2 || id >= c.pgid {
+		return fmt.Errorf("%s: page %d is outside the file's pages 2..%d", what, id, c.pgid-1)
+	}
+	switch {
+	case c.used[id]:
+		return fmt.Errorf("%s: page %d is referenced twice", what, id)
+	case c.free[id]:
+		return fmt.Errorf("%s: page %d is in use and on the free list", what, id)
+	}
+	c.used[id] = true
+	return nil
 }
 
 // page returns page id with its overflow pages, after marking them used, and
@@ -274,6 +361,9 @@ func (c *checker) page(id uint64, what string) (flags, count uint16, p []byte, e
 	for i := id; i <= id+over; i++ {
 		if c.used[i] {
 			return 0, 0, nil, fmt.Errorf("%s: page %d is referenced twice", what, i)
+		}
+		if c.spine && c.free[i] {
+			return 0, 0, nil, fmt.Errorf("%s: page %d is in use and on the free list", what, i)
 		}
 		c.used[i] = true
 	}
@@ -310,7 +400,7 @@ func (c *checker) freelist(id uint64) error {
 
 // tree checks the pages of the B+tree rooted at page id, whose keys must lie
 // in [lo, hi) (nil: unbounded). In the root bucket every entry is a bucket.
-func (c *checker) tree(id uint64, bucket string, lo, hi []byte, depth int, root bool) error {
+func (c *checker) tree(id uint64, bucket string, lo, hi []byte, depth int, root bool, mode walk) error {
 	if depth > maxDepth {
 		return fmt.Errorf("%s: pages nested more than %d deep at page %d", bucket, maxDepth, id)
 	}
@@ -320,7 +410,7 @@ func (c *checker) tree(id uint64, bucket string, lo, hi []byte, depth int, root 
 	}
 	switch flags {
 	case flagLeaf:
-		return c.leaf(p, count, bucket, id, lo, hi, depth, root)
+		return c.leaf(p, count, bucket, id, lo, hi, depth, root, mode)
 	case flagBranch:
 	default:
 		return fmt.Errorf("%s: page %d is neither a branch nor a leaf (flags %#x)", bucket, id, flags)
@@ -341,10 +431,14 @@ func (c *checker) tree(id uint64, bucket string, lo, hi []byte, depth int, root 
 		return p[e+pos : e+pos+ksize], le.Uint64(p[e+8:]), nil
 	}
 	var prev []byte
+	leaves := false // the children are leaves: only the first is read
 	for i := range n {
 		k, child, err := key(i)
 		if err != nil {
 			return err
+		}
+		if i == 0 && mode != walkAll && child < c.pgid {
+			leaves = le.Uint16(c.data[child*c.ps+8:]) == flagLeaf
 		}
 		switch {
 		case i == 0 && lo != nil && bytes.Compare(k, lo) < 0:
@@ -360,7 +454,12 @@ func (c *checker) tree(id uint64, bucket string, lo, hi []byte, depth int, root 
 				return err
 			}
 		}
-		if err := c.tree(child, bucket, k, next, depth+1, root); err != nil {
+		if mode == walkAll || !leaves || i == 0 || (mode == walkBranchesR && i+1 == n) {
+			err = c.tree(child, bucket, k, next, depth+1, root, mode)
+		} else {
+			err = c.mark(child, bucket)
+		}
+		if err != nil {
 			return err
 		}
 		prev = k
@@ -370,7 +469,7 @@ func (c *checker) tree(id uint64, bucket string, lo, hi []byte, depth int, root 
 
 // leaf checks a leaf page's elements, and walks the buckets it holds. id is
 // 0 for an inline bucket's page.
-func (c *checker) leaf(p []byte, count uint16, bucket string, id uint64, lo, hi []byte, depth int, root bool) error {
+func (c *checker) leaf(p []byte, count uint16, bucket string, id uint64, lo, hi []byte, depth int, root bool, mode walk) error {
 	where := func() string {
 		if id == 0 {
 			return "inline leaf"
@@ -414,8 +513,12 @@ func (c *checker) leaf(p []byte, count uint16, bucket string, id uint64, lo, hi 
 		if len(v) < inBucket {
 			return fmt.Errorf("%s: %d bytes, too short for a bucket", name, len(v))
 		}
-		if sub := le.Uint64(v); sub != 0 {
-			if err := c.tree(sub, name, nil, nil, depth+1, false); err != nil {
+		sub := mode
+		if root && c.spine {
+			sub = spineWalk(k)
+		}
+		if pg := le.Uint64(v); pg != 0 {
+			if err := c.tree(pg, name, nil, nil, depth+1, false, sub); err != nil {
 				return err
 			}
 			continue
@@ -425,7 +528,7 @@ func (c *checker) leaf(p []byte, count uint16, bucket string, id uint64, lo, hi 
 		if len(in) < pageHeader || le.Uint16(in[8:]) != flagLeaf {
 			return fmt.Errorf("%s: inline bucket is not a leaf page", name)
 		}
-		if err := c.leaf(in, le.Uint16(in[10:]), name, 0, nil, nil, depth+1, false); err != nil {
+		if err := c.leaf(in, le.Uint16(in[10:]), name, 0, nil, nil, depth+1, false, sub); err != nil {
 			return err
 		}
 	}

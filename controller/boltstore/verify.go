@@ -101,39 +101,57 @@ func verifyTx(tx *bolt.Tx, info *FileInfo) error {
 	if info.Schema > schemaVersion() {
 		return fmt.Errorf("%w: schema version %d, this pintud reads up to %d", ErrNewerSchema, info.Schema, schemaVersion())
 	}
-	b := bucketsOf(tx)
-	if b.events == nil || b.people == nil || b.cards == nil || b.visits == nil || b.inside == nil {
+	events := tx.Bucket(bucketEvents)
+	visits := tx.Bucket(bucketVisitsN)
+	if visits == nil {
+		visits = tx.Bucket(bucketVisitsOld) // before schema 4
+	}
+	if events == nil || tx.Bucket(bucketPeople) == nil || tx.Bucket(bucketCards) == nil || visits == nil || tx.Bucket(bucketInside) == nil {
 		return fmt.Errorf("schema version %d but a bucket is missing", info.Schema)
 	}
 	counts := []struct {
-		b     *bolt.Bucket
-		count func(*bolt.Bucket) (int, error)
-		n     *int
+		b      *bolt.Bucket
+		kind   string
+		decode func(k, v []byte) error
+		n      *int
 	}{
-		{b.people, countAll[controller.Person]("person"), &info.People},
-		{b.cards, countAll[controller.Card]("card"), &info.Cards},
-		{b.visits, countAll[controller.Visit]("visit"), &info.Visits},
-		{b.inside, countAll[controller.Occupant]("occupant"), &info.Inside},
-		{b.keys, countAll[controller.Key]("key"), &info.Keys},
-		{b.commands, countAll[controller.CommandRecord]("command"), new(int)},
+		{tx.Bucket(bucketPeople), "person", func(k, v []byte) error { _, err := decodePerson(string(k), v); return err }, &info.People},
+		{tx.Bucket(bucketCards), "card", func(k, v []byte) error { _, err := decodeCard(string(k), v); return err }, &info.Cards},
+		{visits, "visit", func(_, v []byte) error { _, err := decodeVisit(v); return err }, &info.Visits},
+		{tx.Bucket(bucketInside), "occupant", func(_, v []byte) error { _, err := decodeJSON[controller.Occupant]("occupant", v); return err }, &info.Inside},
+		{tx.Bucket(bucketKeys), "key", func(k, v []byte) error { _, err := decodeKey(string(k), v); return err }, &info.Keys},
+		{tx.Bucket(bucketCommands), "command", func(_, v []byte) error {
+			_, err := decodeJSON[controller.CommandRecord]("command", v)
+			return err
+		}, new(int)},
 	}
 	for _, c := range counts {
 		if c.b == nil {
 			continue // a bucket a later schema added; Open creates it
 		}
-		n, err := c.count(c.b)
+		err := c.b.ForEach(func(k, v []byte) error {
+			if err := c.decode(k, v); err != nil {
+				return fmt.Errorf("%s %q: %w", c.kind, k, err)
+			}
+			*c.n++
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		*c.n = n
 	}
 
 	var ver controller.Verifier
-	c := b.events.Cursor()
+	prev := ""
+	c := events.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		e, err := decodeEvent(k, v)
+		seq, err := decodeSeq(k)
 		if err != nil {
 			return err
+		}
+		e, err := decodeEvent(seq, v, prev)
+		if err != nil {
+			return fmt.Errorf("event %d: %w", seq, err)
 		}
 		if err := ver.Next(e); err != nil {
 			return err
@@ -142,16 +160,8 @@ func verifyTx(tx *bolt.Tx, info *FileInfo) error {
 			info.First = e
 		}
 		info.Last = e
+		prev = e.Hash
 	}
 	info.Events = ver.Count()
 	return nil
-}
-
-// countAll returns a function that decodes every record of a bucket and
-// counts them.
-func countAll[T any](kind string) func(*bolt.Bucket) (int, error) {
-	return func(b *bolt.Bucket) (int, error) {
-		recs, err := loadAll[T](b, kind)
-		return len(recs), err
-	}
 }

@@ -2,7 +2,6 @@ package boltstore
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -127,13 +126,16 @@ func TestVerifyFileDamaged(t *testing.T) {
 			}
 		}, ErrDamaged, ""},
 		{"event edited", raw(func(tx *bolt.Tx) error {
-			var e controller.Event
-			if err := json.Unmarshal(tx.Bucket(bucketEvents).Get(seqKey(150)), &e); err != nil {
+			prev, err := eventHash(tx.Bucket(bucketEvents).Get(seqKey(149)))
+			if err != nil {
+				return err
+			}
+			e, err := decodeEvent(150, tx.Bucket(bucketEvents).Get(seqKey(150)), prev)
+			if err != nil {
 				return err
 			}
 			e.Person = "someone-else"
-			b, _ := json.Marshal(e)
-			return tx.Bucket(bucketEvents).Put(seqKey(150), b)
+			return tx.Bucket(bucketEvents).Put(seqKey(150), encodeEvent(e, prev))
 		}), ErrDamaged, "hash chain broken at seq 150"},
 		{"event removed", raw(func(tx *bolt.Tx) error { return tx.Bucket(bucketEvents).Delete(seqKey(150)) }),
 			ErrDamaged, "hash chain broken at seq 150: missing"},

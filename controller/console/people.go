@@ -14,8 +14,12 @@ import (
 // rule (visitors by admin staff, the coordinator and the head; staff by the
 // head); the forms offer what the person's roles allow.
 
-// maxPeopleRows bounds the people list; a search narrows it.
-const maxPeopleRows = 100
+// maxPeopleRows is a page of the people list; maxPeopleScan is how many
+// people a search looks at before it offers to look further.
+const (
+	maxPeopleRows = 100
+	maxPeopleScan = 20000
+)
 
 type personRow struct {
 	P     controller.Person
@@ -41,34 +45,55 @@ func (s *Server) people(q *rq) error {
 
 func (s *Server) renderPeople(q *rq, add personForm) error {
 	ctx := q.r.Context()
-	ps, err := s.ctrl.People(ctx)
-	if err != nil {
-		return err
-	}
-	cards, err := s.ctrl.Cards(ctx)
-	if err != nil {
-		return err
-	}
-	active := map[string][]string{}
-	for _, c := range cards {
-		if !c.Revoked {
-			active[c.PersonID] = append(active[c.PersonID], c.ID)
-		}
-	}
-	search := strings.ToLower(strings.TrimSpace(q.r.URL.Query().Get("q")))
+	query := q.r.URL.Query()
+	search := strings.ToLower(strings.TrimSpace(query.Get("q")))
+	// The list is read a page at a time from the store, never whole: a
+	// site may hold a million people. A search reads on until it has a
+	// page of matches or has looked at maxPeopleScan people.
+	after := query.Get("after")
 	var rows []personRow
-	more := false
-	for _, p := range ps {
-		if search != "" && !strings.Contains(strings.ToLower(p.ID), search) && !strings.Contains(strings.ToLower(p.Name), search) {
-			continue
+	next, scanned := "", 0
+scan:
+	for {
+		ps, err := s.ctrl.People(ctx, controller.Page{After: after, Limit: controller.DefaultPage})
+		if err != nil {
+			return err
 		}
-		if len(rows) == maxPeopleRows {
-			more = true
+		for _, p := range ps {
+			if len(rows) == maxPeopleRows || scanned == maxPeopleScan {
+				next = after // someone is left: offer the next page
+				break scan
+			}
+			scanned++
+			after = p.ID
+			if search != "" && !strings.Contains(strings.ToLower(p.ID), search) && !strings.Contains(strings.ToLower(p.Name), search) {
+				continue
+			}
+			cards, err := s.ctrl.CardsOf(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			var active []string
+			for _, c := range cards {
+				if !c.Revoked {
+					active = append(active, c.ID)
+				}
+			}
+			rows = append(rows, personRow{P: p, Roles: s.roleNames(q, p.Roles), Cards: dash(strings.Join(active, ", "))})
+		}
+		if len(ps) < controller.DefaultPage {
 			break
 		}
-		rows = append(rows, personRow{P: p, Roles: s.roleNames(q, p.Roles), Cards: dash(strings.Join(active[p.ID], ", "))})
 	}
-	s.render(q, peoplePage(q, q.r.URL.Query().Get("q"), rows, more, add))
+	more := ""
+	if next != "" {
+		v := url.Values{"after": {next}}
+		if q := query.Get("q"); q != "" {
+			v.Set("q", q)
+		}
+		more = "/people?" + v.Encode()
+	}
+	s.render(q, peoplePage(q, query.Get("q"), rows, more, add))
 	return nil
 }
 
@@ -135,7 +160,7 @@ func (s *Server) renderPerson(q *rq, id string) error {
 	if err != nil {
 		return err
 	}
-	cards, err := s.ctrl.Cards(ctx)
+	cards, err := s.ctrl.CardsOf(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -143,12 +168,7 @@ func (s *Server) renderPerson(q *rq, id string) error {
 	if err != nil {
 		return err
 	}
-	v := personView{P: p, Roles: s.roleNames(q, p.Roles), HasPassword: acct.HasPassword()}
-	for _, c := range cards {
-		if c.PersonID == id {
-			v.Cards = append(v.Cards, c)
-		}
-	}
+	v := personView{P: p, Roles: s.roleNames(q, p.Roles), HasPassword: acct.HasPassword(), Cards: cards}
 	s.render(q, personPage(q, v))
 	return nil
 }

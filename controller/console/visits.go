@@ -14,8 +14,12 @@ import (
 // This file is the visits: the list, the form of SOP step 1, and a visit
 // with its steps and the buttons for the next one.
 
-// maxVisitRows bounds the visits list: the newest first.
-const maxVisitRows = 200
+// maxVisitRows bounds the visits list, the newest first; maxVisitScan is
+// how many of the newest visits it looks at for the open ones.
+const (
+	maxVisitRows = 200
+	maxVisitScan = 20000
+)
 
 type visitRow struct {
 	V       controller.Visit
@@ -25,18 +29,15 @@ type visitRow struct {
 
 func (s *Server) visits(q *rq) error {
 	q.done()
-	vs, err := s.ctrl.Visits(q.r.Context(), "")
+	all := q.r.URL.Query().Get("all") != ""
+	vs, err := s.ctrl.RecentVisits(q.r.Context(), maxVisitRows, maxVisitScan, func(v controller.Visit) bool {
+		return all || (v.State != controller.StateArchived && v.State != controller.StateRejected)
+	})
 	if err != nil {
 		return err
 	}
-	all := q.r.URL.Query().Get("all") != ""
-	slices.Reverse(vs) // newest first
 	var rows []visitRow
 	for _, v := range vs {
-		closed := v.State == controller.StateArchived || v.State == controller.StateRejected
-		if closed && !all {
-			continue
-		}
 		r := visitRow{V: v, Visitor: s.personName(q, v.VisitorID)}
 		if next := controller.NextSteps(v, controller.Person{}); len(next) > 0 {
 			r.Waiting = q.t.Role(next[0].Role)
@@ -44,9 +45,6 @@ func (s *Server) visits(q *rq) error {
 			r.Waiting = q.T("the visitor and an escort at the door")
 		}
 		rows = append(rows, r)
-		if len(rows) == maxVisitRows {
-			break
-		}
 	}
 	s.render(q, visitsPage(q, rows, all))
 	return nil
@@ -66,22 +64,34 @@ func (s *Server) newVisit(q *rq) error {
 }
 
 func (s *Server) renderNewVisit(q *rq, f visitForm) error {
-	people, err := s.ctrl.People(q.r.Context())
-	if err != nil {
-		return err
-	}
+	// The choices come from the first maxPeopleScan people: the visitor
+	// field takes any id typed, and a site of a million reads no more.
 	cfg := s.ctrl.Config()
 	var visitors, escorts []controller.Person
-	for _, p := range people {
-		switch {
-		case p.Disabled:
-		case p.IsVisitor():
-			if len(visitors) < 500 {
-				visitors = append(visitors, p)
-			}
-		case slices.ContainsFunc(cfg.Escort, p.Has):
-			escorts = append(escorts, p)
+	after := ""
+	for scanned := 0; scanned < maxPeopleScan; {
+		people, err := s.ctrl.People(q.r.Context(), controller.Page{After: after, Limit: controller.DefaultPage})
+		if err != nil {
+			return err
 		}
+		for _, p := range people {
+			switch {
+			case p.Disabled:
+			case p.IsVisitor():
+				if len(visitors) < 500 {
+					visitors = append(visitors, p)
+				}
+			case slices.ContainsFunc(cfg.Escort, p.Has):
+				if len(escorts) < 500 {
+					escorts = append(escorts, p)
+				}
+			}
+		}
+		scanned += len(people)
+		if len(people) < controller.DefaultPage {
+			break
+		}
+		after = people[len(people)-1].ID
 	}
 	s.render(q, newVisitPage(q, f, visitors, escorts))
 	return nil

@@ -15,6 +15,7 @@ type console struct {
 	accounts map[string]controller.Account
 	sessions map[string]controller.Session
 	langs    map[string]string
+	links    map[string]string // Unix user -> person
 }
 
 // commit writes a change's credentials and sign-in states; the caller holds
@@ -25,6 +26,13 @@ func (c *console) commit(ch controller.Change) {
 	}
 	for _, a := range ch.Accounts {
 		c.accounts = put(c.accounts, a.Person, a)
+	}
+	for _, l := range ch.Links {
+		if l.Person == "" {
+			delete(c.links, l.User)
+		} else {
+			c.links = put(c.links, l.User, l.Person)
+		}
 	}
 }
 

@@ -30,7 +30,9 @@ type Store struct {
 	alarms   map[string]controller.Alarm
 	doors    map[string]controller.DoorRecord
 	outboxOn bool
-	outbox   []uint64 // seqs not yet acknowledged, ascending
+	acked    uint64 // the outbox's watermark: events up to it are acknowledged
+	integ    controller.IntegrityState
+	removed  map[uint64]bool // events a test took out (TamperEvent)
 
 	console console
 }
@@ -61,24 +63,28 @@ func (s *Store) FailCommits(err error) {
 	s.failErr = err
 }
 
-// Load returns copies of everything stored, records ordered by ID.
+// Load returns copies of the state the controller keeps in memory, records
+// ordered by ID.
 func (s *Store) Load() (controller.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := controller.Snapshot{
-		People: sortedValues(s.people, clonePerson),
-		Cards:  sortedValues(s.cards, nil),
-		Visits: sortedValues(s.visits, cloneVisit),
-		Inside: sortedValues(s.inside, nil),
+		NumPeople: len(s.people),
+		Inside:    sortedValues(s.inside, nil),
+		Integrity: cloneIntegrity(s.integ),
 
 		Keys:     sortedValues(s.keys, cloneKey),
 		Commands: sortedValues(s.commands, nil),
 		Alarms:   sortedValues(s.alarms, nil),
 		Doors:    sortedValues(s.doors, nil),
 		Accounts: sortedValues(s.console.accounts, nil),
+		Links:    maps.Clone(s.console.links),
 	}
 	if n := len(s.events); n > 0 {
 		snap.Last = s.events[n-1]
+	}
+	for id := range s.visits {
+		snap.LastVisit = max(snap.LastVisit, visitNumber(id))
 	}
 	return snap, nil
 }
@@ -120,6 +126,9 @@ func (s *Store) Commit(c controller.Change) error {
 		s.doors[d.Name] = d
 	}
 	s.console.commit(c)
+	if c.Integrity != nil {
+		s.integ = cloneIntegrity(*c.Integrity)
+	}
 	return nil
 }
 
@@ -128,6 +137,7 @@ func (s *Store) Commit(c controller.Change) error {
 func (s *Store) Events(q controller.EventQuery, fn func(controller.Event) error) error {
 	s.mu.Lock()
 	evs := s.events // stored elements never change, so this view stays valid
+	removed := s.removed
 	s.mu.Unlock()
 
 	if q.FromSeq > 1 {
@@ -137,7 +147,7 @@ func (s *Store) Events(q controller.EventQuery, fn func(controller.Event) error)
 		if q.ToSeq != 0 && e.Seq > q.ToSeq {
 			break
 		}
-		if !q.Match(e) {
+		if !q.Match(e) || removed[e.Seq] {
 			continue
 		}
 		if err := fn(e); err != nil {
@@ -220,6 +230,11 @@ func sortedValues[V any](m map[string]V, clone func(V) V) []V {
 		vs = append(vs, v)
 	}
 	return vs
+}
+
+func cloneIntegrity(in controller.IntegrityState) controller.IntegrityState {
+	in.Breaks, in.Accepted = slices.Clone(in.Breaks), slices.Clone(in.Accepted)
+	return in
 }
 
 func clonePerson(p controller.Person) controller.Person {

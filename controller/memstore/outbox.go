@@ -7,33 +7,35 @@ import (
 	"github.com/pintu/pintu/controller"
 )
 
-// EnableOutbox makes later commits queue their events in the outbox until
-// Ack removes them, as boltstore does with Options.Outbox. It returns s.
+// EnableOutbox makes the outbox hold the events committed from now on
+// until Ack passes them, as boltstore does with Options.Outbox. It returns
+// s.
 func (s *Store) EnableOutbox() *Store {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.outboxOn = true
+	s.acked = uint64(len(s.events))
 	return s
 }
 
-// Pending returns up to limit unacknowledged events of the outbox, oldest
+// Pending returns up to limit events after the outbox's watermark, oldest
 // first.
 func (s *Store) Pending(limit int) ([]controller.Event, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := min(limit, len(s.outbox))
-	evs := make([]controller.Event, 0, n)
-	for _, seq := range s.outbox[:n] {
-		evs = append(evs, s.events[seq-1])
+	if !s.outboxOn {
+		return nil, nil
 	}
-	return evs, nil
+	evs := s.events[min(s.acked, uint64(len(s.events))):]
+	return slices.Clone(evs[:min(limit, len(evs))]), nil
 }
 
-// Ack removes events from the outbox.
-func (s *Store) Ack(seqs ...uint64) error {
+// Ack moves the outbox's watermark to upTo: every event up to it is
+// acknowledged. A watermark never moves back.
+func (s *Store) Ack(upTo uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.outbox = slices.DeleteFunc(s.outbox, func(q uint64) bool { return slices.Contains(seqs, q) })
+	s.acked = max(s.acked, min(upTo, uint64(len(s.events))))
 	return nil
 }
 
@@ -49,10 +51,8 @@ func (s *Store) commitRemote(c controller.Change) {
 	for _, id := range c.Forget {
 		delete(s.commands, id)
 	}
-	if s.outboxOn {
-		for _, e := range c.Events {
-			s.outbox = append(s.outbox, e.Seq)
-		}
+	if !s.outboxOn {
+		s.acked = uint64(len(s.events))
 	}
 }
 

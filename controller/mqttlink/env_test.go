@@ -22,6 +22,7 @@ import (
 	"github.com/pintu/pintu/controller"
 	"github.com/pintu/pintu/controller/boltstore"
 	"github.com/pintu/pintu/controller/remote"
+	"github.com/pintu/pintu/controller/storetest"
 	"github.com/pintu/pintu/internal/mosquittotest"
 )
 
@@ -150,7 +151,7 @@ func newEnv(t testing.TB, b *mosquittotest.Broker) *env {
 		// Tests of what the controller decides send more commands than a
 		// coordinator would; the limit's own tests set it back.
 		CommandBurst: 1000}
-	s, err := boltstore.Open(e.path, nil)
+	s, err := boltstore.Open(e.path, &boltstore.Options{Outbox: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func newEnv(t testing.TB, b *mosquittotest.Broker) *env {
 		{ID: remote.KeyID(pub(key("citra"))), PersonID: "citra", Public: pub(key("citra")), AddedAt: now},
 		{ID: remote.KeyID(pub(key("oki"))), PersonID: "oki", Public: pub(key("oki")), AddedAt: now},
 	}
-	if err := s.Commit(controller.Change{People: people, Cards: cards, Keys: keys}); err != nil {
+	if err := s.Commit(storetest.Seal(controller.Event{}, controller.Change{People: people, Cards: cards, Keys: keys})); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

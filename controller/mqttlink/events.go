@@ -57,7 +57,7 @@ func (l *Link) pump(ctx context.Context) {
 			acked = append(acked, evs[i].Seq)
 		}
 		if len(acked) > 0 {
-			if err := l.outbox.Ack(acked...); err != nil {
+			if err := l.outbox.Ack(acked[len(acked)-1]); err != nil {
 				l.log.Error("mqtt outbox ack", "err", err)
 			}
 			if l.cfg.HomeAssistant.Enabled {

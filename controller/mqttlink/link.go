@@ -20,14 +20,15 @@ import (
 	"github.com/pintu/pintu/controller/remote"
 )
 
-// Outbox is the port the link drains: the events the store queued, in the
-// same transaction that committed them, and not yet acknowledged. boltstore
-// (with Options.Outbox) and memstore (EnableOutbox) implement it.
+// Outbox is the port the link drains: the events committed after the
+// broker's acknowledged-up-to watermark. boltstore (with Options.Outbox)
+// and memstore (EnableOutbox) implement it.
 type Outbox interface {
-	// Pending returns up to limit queued events, oldest first.
+	// Pending returns up to limit events after the watermark, oldest first.
 	Pending(limit int) ([]controller.Event, error)
-	// Ack removes events from the queue once the broker has them.
-	Ack(seqs ...uint64) error
+	// Ack moves the watermark to upTo once the broker has every event up
+	// to it.
+	Ack(upTo uint64) error
 }
 
 // Config configures a Link. Broker is required; zero values of the rest

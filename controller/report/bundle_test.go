@@ -21,7 +21,7 @@ import (
 // siteBundle writes the bundle of the site's day from 09:10 (mid-log) on.
 func siteBundle(t *testing.T, s *site, key *bundle.Key) ([]byte, bundle.Manifest) {
 	t.Helper()
-	visits, err := s.ctrl.Visits(context.Background(), "")
+	visits, err := s.ctrl.AllVisits(context.Background())
 	s.must(err)
 	var b bytes.Buffer
 	m, err := report.WriteBundle(context.Background(), &b, key, report.BundleInput{

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -14,11 +15,13 @@ import (
 
 // CSVColumns are the columns of the CSV export, one row per audit event.
 // time is the site's wall-clock time to the second (zone names the zone),
-// time_utc the stored time to the nanosecond; with prev and hash, the
-// columns an auditor needs to recompute the hash chain (see Neutralise).
+// time_utc the stored time to the nanosecond; with prev, hash and records
+// (the records the event sealed, as the JSON array the hash covers; empty
+// for none), the columns an auditor needs to recompute the hash chain (see
+// Neutralise).
 var CSVColumns = []string{"seq", "time", "zone", "time_utc", "type", "door", "reader", "card",
 	"person", "person_name", "visit", "visit_purpose", "decision", "reason", "actor", "actor_name",
-	"via", "detail", "clock_trusted", "prev", "hash"}
+	"via", "detail", "clock_trusted", "prev", "hash", "records"}
 
 // BOM is the UTF-8 byte order mark that starts the CSV, so that Excel
 // reads it as UTF-8 rather than the machine's code page.
@@ -107,6 +110,14 @@ func (c *CSVWriter) Write(e controller.Event) error {
 	r[17] = e.Detail
 	r[18] = strconv.FormatBool(e.ClockTrusted)
 	r[19], r[20] = e.Prev, e.Hash
+	r[21] = ""
+	if len(e.Records) > 0 {
+		b, err := json.Marshal(e.Records)
+		if err != nil {
+			return fmt.Errorf("report: event %d: records: %w", e.Seq, err)
+		}
+		r[21] = string(b)
+	}
 	for i := range r {
 		r[i] = Neutralise(r[i])
 	}

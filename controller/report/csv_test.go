@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func TestNeutralise(t *testing.T) {
 // siteCSV exports the whole log of the site's day.
 func siteCSV(t *testing.T, s *site, delim rune) []byte {
 	t.Helper()
-	visits, err := s.ctrl.Visits(context.Background(), "")
+	visits, err := s.ctrl.AllVisits(context.Background())
 	s.must(err)
 	var b bytes.Buffer
 	w, err := report.NewCSV(&b, report.CSVOptions{Delimiter: delim, Location: zone(t, "Asia/Jakarta"), People: s.people(), Visits: visits})
@@ -141,6 +142,11 @@ func TestCSVRecomputesChain(t *testing.T) {
 			Decision: controller.Decision(row[col["decision"]]), Reason: controller.Reason(row[col["reason"]]),
 			Actor: row[col["actor"]], Via: row[col["via"]], Detail: row[col["detail"]], ClockTrusted: row[col["clock_trusted"]] == "true",
 			Prev: row[col["prev"]], Hash: row[col["hash"]]}
+		if s := row[col["records"]]; s != "" {
+			if err := json.Unmarshal([]byte(s), &e.Records); err != nil {
+				t.Fatalf("row %v: records: %v", row, err)
+			}
+		}
 		if err := v.Next(e); err != nil {
 			t.Fatalf("row %v: %v", row, err)
 		}

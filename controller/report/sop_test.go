@@ -18,7 +18,7 @@ import (
 
 func complianceInput(t *testing.T, s *site, lang report.Lang) report.ComplianceInput {
 	t.Helper()
-	visits, err := s.ctrl.Visits(context.Background(), "")
+	visits, err := s.ctrl.AllVisits(context.Background())
 	s.must(err)
 	return report.ComplianceInput{Site: "Diskominfo Rejang Lebong", Visits: visits, People: s.people(),
 		From: t0.Add(-2 * time.Hour), Until: t0.Add(22 * time.Hour), Now: s.clock.Now(),

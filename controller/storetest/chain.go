@@ -62,3 +62,43 @@ func Chain(after controller.Event, n int) []controller.Event {
 	}
 	return evs
 }
+
+// Seal returns c with one record_sealed event, chained after after, for
+// each person, card, visit and key it writes, and the records carrying
+// their event's seq, as the controller would have written them: a store
+// filled with it starts a controller without integrity breaks. Events c
+// already has come first.
+func Seal(after controller.Event, c controller.Change) controller.Change {
+	if n := len(c.Events); n > 0 {
+		after = c.Events[n-1]
+	}
+	c.Events = append([]controller.Event(nil), c.Events...)
+	seal := func(r controller.SealedRecord) {
+		e := controller.Event{Seq: after.Seq + 1, Time: EventTime(after.Seq + 1).UTC(), Type: controller.EventRecordSealed,
+			Detail: "test fixture", ClockTrusted: true, Prev: after.Hash, Records: []controller.RecordRef{r.Ref()}}
+		e.Hash = e.ComputeHash()
+		c.Events = append(c.Events, e)
+		after = e
+	}
+	c.People = append([]controller.Person(nil), c.People...)
+	for i := range c.People {
+		c.People[i].Seq = after.Seq + 1
+		seal(c.People[i].Sealed())
+	}
+	c.Cards = append([]controller.Card(nil), c.Cards...)
+	for i := range c.Cards {
+		c.Cards[i].Seq = after.Seq + 1
+		seal(c.Cards[i].Sealed())
+	}
+	c.Visits = append([]controller.Visit(nil), c.Visits...)
+	for i := range c.Visits {
+		c.Visits[i].Seq = after.Seq + 1
+		seal(c.Visits[i].Sealed())
+	}
+	c.Keys = append([]controller.Key(nil), c.Keys...)
+	for i := range c.Keys {
+		c.Keys[i].Seq = after.Seq + 1
+		seal(c.Keys[i].Sealed())
+	}
+	return c
+}

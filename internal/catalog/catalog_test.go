@@ -64,7 +64,10 @@ func TestCoverage(t *testing.T) {
 	}
 	for _, e := range []controller.EventType{controller.EventStarted, controller.EventAccess, controller.EventLogin,
 		controller.EventLoginFailed, controller.EventLockout, controller.EventLogout, controller.EventPasswordSet,
-		controller.EventPersonLinked, controller.EventRefused, controller.EventVisitStep, controller.EventAlarmAcked} {
+		controller.EventPersonLinked, controller.EventRefused, controller.EventVisitStep, controller.EventAlarmAcked,
+		controller.EventIntegrityBreak, controller.EventIntegrityAccepted, controller.EventCheckpoint, controller.EventRecordSealed,
+		controller.EventPersonImported, controller.EventImportStarted, controller.EventImportFinished,
+		controller.EventLogInitialised, controller.EventAnchorRecreated, controller.EventLogRestored} {
 		check("event", id.Event(e), en.Event(e), string(e))
 	}
 	for n := 1; n <= 8; n++ {

@@ -151,6 +151,21 @@ var messages = [][2]string{
 	{"DETAIL", "RINCIAN"},
 	{"exported %s events to %s", "%s peristiwa diekspor ke %s"},
 	{"ok: %d events, hash chain intact", "ok: %d peristiwa, rantai hash utuh"},
+	{"ok: %d events and %d records checked, hash chain and records intact", "ok: %d peristiwa dan %d catatan diperiksa, rantai hash dan catatan utuh"},
+
+	// pintuctl: integrity and import
+	{"accepted: %s", "diterima: %s"},
+	{"entry is no longer refused for integrity", "akses masuk tidak lagi ditolak karena integritas"},
+	{"Verified to", "Terverifikasi sampai"},
+	{"Last full check", "Pemeriksaan penuh terakhir"},
+	{"Checking now", "Sedang diperiksa"},
+	{"No break: the log and the records are intact as far as checked", "Tidak ada kerusakan: log dan catatan utuh sejauh yang diperiksa"},
+	{"BREAKS (entry is refused until the head accepts them: pintuctl integrity accept)", "KERUSAKAN (akses masuk ditolak sampai Kepala Bidang menerimanya: pintuctl integrity accept)"},
+	{"ACCEPTED", "DITERIMA"},
+	{"accepted by %s at %s: %s", "diterima oleh %s pada %s: %s"},
+	{"%s: %d bad lines; nothing imported", "%s: %d baris salah; tidak ada yang diimpor"},
+	{"imported %d of %d lines", "%d dari %d baris diimpor"},
+	{"%d people imported, %d already registered, of %d lines", "%d orang diimpor, %d sudah terdaftar, dari %d baris"},
 
 	// decisions
 	{"granted", "diizinkan"},
@@ -387,7 +402,9 @@ verifikasi. Dengan -json kesalahan berupa satu objek JSON di stderr:
 	{"Older events", "Peristiwa lebih lama"},
 	{"One row per event, for a spreadsheet; formulas neutralised.", "Satu baris per peristiwa, untuk lembar kerja; rumus dinetralkan."},
 	{"One visit's file in SOP order, with signature lines (PDF); marked KONSEP/DRAFT until archived.", "Berkas satu kunjungan urut SOP, dengan kolom tanda tangan (PDF); bertanda KONSEP/DRAFT sampai diarsipkan."},
-	{"Only the first %d are shown: search to narrow the list.", "Hanya %d pertama yang ditampilkan: cari untuk mempersempit daftar."},
+	{"%d are shown at a time.", "Ditampilkan %d sekaligus."},
+	{"The search looks at %d people at a time.", "Pencarian memeriksa %d orang sekaligus."},
+	{"Next page", "Halaman berikutnya"},
 	{"Open", "Terbuka"},
 	{"Papers for auditors (Inspektorat, BSSN): each download is made now from the audit log.", "Dokumen untuk auditor (Inspektorat, BSSN): setiap unduhan dibuat saat ini dari log audit."},
 	{"Password", "Kata sandi"},

@@ -106,7 +106,16 @@ var tokens = [][3]string{
 	{"event:lockout", "Account locked", "Akun dikunci"},
 	{"event:logout", "Signed out", "Keluar dari konsol"},
 	{"event:refused", "Action refused", "Tindakan ditolak"},
+	{"event:integrity_break", "Log damage found", "Kerusakan log ditemukan"},
 	{"event:integrity_accepted", "Log damage accepted", "Kerusakan log diterima"},
+	{"event:checkpoint", "Log verified", "Log terverifikasi"},
+	{"event:record_sealed", "Record sealed", "Catatan disegel"},
+	{"event:person_imported", "Person imported", "Orang diimpor"},
+	{"event:import_started", "Import started", "Impor dimulai"},
+	{"event:import_finished", "Import finished", "Impor selesai"},
+	{"event:log_initialised", "New log begun", "Log baru dimulai"},
+	{"event:anchor_recreated", "Anchor made again", "Jangkar log dibuat ulang"},
+	{"event:log_restored", "Log restored from a backup", "Log dipulihkan dari cadangan"},
 
 	// The SOP's eight steps (Akses Masuk Ruangan Server).
 	{"step:1", "Form filled in and valid ID handed over", "Pengisian formulir dan penyerahan tanda pengenal"},
