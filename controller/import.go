@@ -296,9 +296,14 @@ func (c *Controller) Import(ctx context.Context, rows []ImportRow, by Actor, pro
 	}
 	// Who may import is who may register each line: root anyone, the
 	// head staff, admin staff, coordinators and the head visitors.
+	// A role the file misspells is its line's error, reported below, not
+	// a reason to refuse the importer.
+	known := func(r Role) bool { return slices.Contains(Roles, r) }
 	var kinds []Person
 	for _, want := range []bool{false, true} {
-		if slices.ContainsFunc(rows, func(r ImportRow) bool { return slices.Contains(r.Roles, RoleVisitor) == want }) {
+		if slices.ContainsFunc(rows, func(r ImportRow) bool {
+			return slices.ContainsFunc(r.Roles, func(x Role) bool { return known(x) && (x == RoleVisitor) == want })
+		}) {
 			if want {
 				kinds = append(kinds, Person{Roles: []Role{RoleVisitor}})
 			} else {

@@ -112,7 +112,7 @@ type flags struct {
 
 // synopsis is pintud's usage, one line per mode.
 const synopsis = `usage: pintud -sim [-demo] [-data DIR]
-       pintud -config FILE [-data DIR]
+       pintud -config FILE [-data DIR] [-init-new-log]
        pintud -check-config -config FILE
        pintud -hwcheck -config FILE
        pintud -restore FILE (-data DIR | -config FILE) [-force]

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,7 +88,7 @@ func scaleStore(b *testing.B, n int) string {
 // removeScaleFixtures removes the stores built and the pintud binary.
 func removeScaleFixtures() {
 	fixtures.Range(func(_, v any) bool {
-		if f := v.(*scaleFixture); f.dir != "" {
+		if f := v.(*scaleFixture); f.dir != "" && os.Getenv("PINTU_BENCH_KEEP") == "" {
 			os.RemoveAll(f.dir)
 		}
 		return true
@@ -98,18 +99,36 @@ func removeScaleFixtures() {
 }
 
 func buildScale(n int) (string, error) {
+	// PINTU_BENCH_KEEP=DIR keeps each size's store in DIR and uses it
+	// again in the next run (a million takes minutes to build); the card
+	// reads measured add to its log.
+	if keep := os.Getenv("PINTU_BENCH_KEEP"); keep != "" {
+		dir := filepath.Join(keep, fmt.Sprintf("pintu-scale-%d", n))
+		if _, err := os.Stat(filepath.Join(dir, "pintu.db")); err == nil {
+			return dir, nil
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+		return dir, fill(dir, n)
+	}
 	dir, err := os.MkdirTemp("", fmt.Sprintf("pintu-scale-%d-", n))
 	if err != nil {
 		return "", err
 	}
+	return dir, fill(dir, n)
+}
+
+// fill registers n people with their cards in a new store in dir.
+func fill(dir string, n int) error {
 	s, err := boltstore.Open(filepath.Join(dir, "pintu.db"), &boltstore.Options{NoSync: true})
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer s.Close()
 	c, err := controller.New(controller.DefaultConfig(), s, nil, controller.Options{})
 	if err != nil {
-		return "", err
+		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -120,10 +139,8 @@ func buildScale(n int) (string, error) {
 		rows[i] = controller.ImportRow{Line: i + 2, ID: fmt.Sprintf("staff%07d", i), Name: fmt.Sprintf("Pegawai Diskominfo %d", i),
 			Roles: []controller.Role{controller.RoleOfficer}, Org: "Diskominfo", Card: fmt.Sprintf("%010d", i)}
 	}
-	if _, err := c.Import(ctx, rows, controller.Actor{Root: true, Via: controller.ViaSocket}, nil); err != nil {
-		return "", err
-	}
-	return dir, nil
+	_, err = c.Import(ctx, rows, controller.Actor{Root: true, Via: controller.ViaSocket}, nil)
+	return err
 }
 
 func loadAvg(b *testing.B) {
@@ -228,10 +245,14 @@ type running struct {
 // run starts a controller on store and waits for the background integrity
 // check's first pass to end: the figures are of a controller in its
 // steady state (the pass is measured on its own, background-pass).
-func run(b *testing.B, store controller.Store) running {
+func run(b *testing.B, store controller.Store, obs ...controller.Observer) running {
 	b.Helper()
 	start := time.Now()
-	c, err := controller.New(controller.DefaultConfig(), store, nopStrike{}, controller.Options{})
+	opts := controller.Options{}
+	if len(obs) > 0 {
+		opts.Observer = obs[0]
+	}
+	c, err := controller.New(controller.DefaultConfig(), store, nopStrike{}, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -332,9 +353,13 @@ func benchTaps(b *testing.B, db string, n int, durable bool) {
 	if !durable {
 		store = &discard{Store: s}
 	}
-	r := run(b, store)
+	// The controller's own timings split a read into its decision and
+	// its commit (the store's, fsync included), as pintud's metrics do.
+	obs := &stepTimes{}
+	r := run(b, store, obs)
 	defer r.stop()
 	ctx := context.Background()
+	obs.on.Store(true)
 	var durs []time.Duration
 	gc := newGCWatch()
 	i := 0
@@ -349,14 +374,60 @@ func benchTaps(b *testing.B, db string, n int, durable bool) {
 		}
 		// Out again, untimed: the room does not fill with everyone.
 		b.StopTimer()
+		obs.on.Store(false)
 		if _, err := r.c.Tap(ctx, "server-room", "exit", card); err != nil {
 			b.Fatal(err)
 		}
+		obs.on.Store(true)
 		b.StartTimer()
 	}
 	gc.report(b)
 	percentiles(b, durs)
+	if durable {
+		obs.report(b)
+	}
 	loadAvg(b)
+}
+
+// stepTimes collects the controller's timings of the reads measured.
+type stepTimes struct {
+	on               atomic.Bool
+	mu               sync.Mutex
+	decided, commits []time.Duration
+}
+
+func (o *stepTimes) ObserveDecision(d time.Duration) {
+	if o.on.Load() {
+		o.mu.Lock()
+		o.decided = append(o.decided, d)
+		o.mu.Unlock()
+	}
+}
+
+func (o *stepTimes) ObserveCommit(d time.Duration, _ error) {
+	if o.on.Load() {
+		o.mu.Lock()
+		o.commits = append(o.commits, d)
+		o.mu.Unlock()
+	}
+}
+
+// report gives the p50 and p99 of the store's commit, which the read to
+// relay includes, beside the bare commit's.
+func (o *stepTimes) report(b *testing.B) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, x := range []struct {
+		name string
+		d    []time.Duration
+	}{{"commit", o.commits}, {"decide", o.decided}} {
+		if len(x.d) == 0 {
+			continue
+		}
+		slices.Sort(x.d)
+		b.ReportMetric(float64(x.d[len(x.d)/2].Nanoseconds())/1e3, x.name+"-p50-µs")
+		b.ReportMetric(float64(x.d[len(x.d)*99/100].Nanoseconds())/1e3, x.name+"-p99-µs")
+	}
 }
 
 // benchBareCommit is bbolt's own floor in the same run: one key put in one

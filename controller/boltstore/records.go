@@ -28,6 +28,7 @@ func commitRecords(b *buckets, c controller.Change) error {
 	}
 	if len(c.Cards) >= bulkRecords {
 		b.cards().FillPercent = 0.9
+		b.holders().FillPercent = 0.9
 	}
 	added := 0
 	for _, p := range c.People {

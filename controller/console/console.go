@@ -189,6 +189,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /visits/{id}/{action}", s.page("visits", s.stepVisit))
 	mux.Handle("GET /people", s.page("people", s.people))
 	mux.Handle("POST /people", s.page("people", s.addPerson))
+	mux.Handle("POST /people/import", s.page("people", s.importPeople))
 	mux.Handle("GET /people/{id}", s.page("people", s.person))
 	mux.Handle("POST /people/{id}", s.page("people", s.updatePerson))
 	mux.Handle("POST /people/{id}/disable", s.page("people", s.setDisabled(true)))
@@ -203,7 +204,16 @@ func (s *Server) routes() http.Handler {
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
-	return s.headers(cop.Handler(http.MaxBytesHandler(mux, s.opts.MaxBody)))
+	// A staff list is the one large body.
+	small, large := http.MaxBytesHandler(mux, s.opts.MaxBody), http.MaxBytesHandler(mux, MaxImportFile)
+	limited := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/people/import" {
+			large.ServeHTTP(w, r)
+			return
+		}
+		small.ServeHTTP(w, r)
+	})
+	return s.headers(cop.Handler(limited))
 }
 
 // headers sets what every response carries: a strict Content-Security-

@@ -3,6 +3,8 @@ package console
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -43,7 +45,11 @@ func (s *Server) people(q *rq) error {
 	return s.renderPeople(q, personForm{})
 }
 
-func (s *Server) renderPeople(q *rq, add personForm) error {
+func (s *Server) renderPeople(q *rq, add personForm) error { return s.renderPeopleImport(q, add, nil) }
+
+// renderPeopleImport is the people page with the bad lines of a refused
+// import listed under its form.
+func (s *Server) renderPeopleImport(q *rq, add personForm, bad []controller.LineError) error {
 	ctx := q.r.Context()
 	query := q.r.URL.Query()
 	search := strings.ToLower(strings.TrimSpace(query.Get("q")))
@@ -93,7 +99,7 @@ scan:
 		}
 		more = "/people?" + v.Encode()
 	}
-	s.render(q, peoplePage(q, query.Get("q"), rows, more, add))
+	s.render(q, peoplePage(q, query.Get("q"), rows, more, add, bad))
 	return nil
 }
 
@@ -253,4 +259,74 @@ func (s *Server) revokeCard(q *rq) error {
 		return err
 	}
 	return q.redirect("/people/"+url.PathEscape(q.field("person")), "revoked")
+}
+
+// MaxImportFile is the largest staff list the console takes (some 130,000
+// lines); a larger one goes through pintuctl person import.
+const MaxImportFile = 10 << 20
+
+// maxBadLines is how many bad lines of a refused import the page lists.
+const maxBadLines = 200
+
+// importPeople registers the people of an uploaded CSV file with their
+// cards, all or nothing (controller.Import): a file with a bad line
+// imports nothing and the page lists each bad line. The file is read as
+// it arrives, never stored.
+func (s *Server) importPeople(q *rq) error {
+	if !q.has(managers...) {
+		return errNotYours
+	}
+	again := func(err error, bad []controller.LineError) error {
+		q.err = err
+		q.w.WriteHeader(statusOf(err))
+		if len(bad) > maxBadLines {
+			bad = bad[:maxBadLines]
+		}
+		return s.renderPeopleImport(q, personForm{}, bad)
+	}
+	mr, err := q.r.MultipartReader()
+	if err != nil {
+		return again(fmt.Errorf("%w: choose a CSV file to import", controller.ErrInvalid), nil)
+	}
+	var rows []controller.ImportRow
+	var bad []controller.LineError
+	found := false
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				return again(fmt.Errorf("%w: the file is larger than %d MiB; import it with pintuctl person import", errTooLarge, MaxImportFile>>20), nil)
+			}
+			return again(fmt.Errorf("%w: read the upload: %v", controller.ErrInvalid, err), nil)
+		}
+		if part.FormName() != "file" || found {
+			continue
+		}
+		found = true
+		rows, bad, err = controller.ParseImport(part)
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return again(fmt.Errorf("%w: the file is larger than %d MiB; import it with pintuctl person import", errTooLarge, MaxImportFile>>20), nil)
+		}
+		if err != nil {
+			return again(err, nil)
+		}
+	}
+	if !found {
+		return again(fmt.Errorf("%w: choose a CSV file to import", controller.ErrInvalid), nil)
+	}
+	if len(bad) > 0 {
+		return again(&controller.ImportError{Lines: bad}, bad)
+	}
+	res, err := s.ctrl.Import(q.r.Context(), rows, q.actor(), nil)
+	if ie, ok := errors.AsType[*controller.ImportError](err); ok {
+		return again(ie, ie.Lines)
+	}
+	if err != nil {
+		return again(err, nil)
+	}
+	q.msg = q.T("%d people imported, %d already registered, of %d lines", res.Imported, res.Unchanged, res.Lines)
+	return s.renderPeople(q, personForm{})
 }

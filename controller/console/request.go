@@ -199,8 +199,11 @@ func (q *rq) explain(err error) problem {
 		return problem{Headline: q.T("Wrong person ID or password.")}
 	case errors.Is(err, errCrossOrigin):
 		return problem{Headline: q.T("This request came from another web site and was refused. Nothing was changed.")}
+	case errors.As(err, new(*controller.ImportError)):
+		ie, _ := errors.AsType[*controller.ImportError](err)
+		return problem{Headline: q.T("The file has %d wrong lines, listed below. Nothing was imported; correct them and import the file again.", len(ie.Lines))}
 	case errors.Is(err, errTooLarge):
-		return problem{Headline: q.T("What you sent is too large. Nothing was changed; shorten the text and try again.")}
+		return problem{Headline: q.T("What you sent is too large. Nothing was changed; shorten the text and try again."), Detail: err.Error()}
 	case errors.Is(err, errNotYours):
 		return problem{Headline: q.T("This page is not for your role.")}
 	case errors.Is(err, errTooManyLive):
