@@ -279,7 +279,7 @@ func run(b *testing.B, store controller.Store, obs ...controller.Observer) runni
 func BenchmarkScale(b *testing.B) {
 	// As pintud's main does (tuneGC), unless the environment says.
 	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
+		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
