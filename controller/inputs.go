@@ -19,21 +19,26 @@ import (
 // instead; the caller gets an error wrapping ErrIntegrity.
 func (c *Controller) run(ctx context.Context, fn func(now time.Time) (*step, error)) error {
 	var err error
-	derr := c.do(ctx, func(now time.Time) {
-		var st *step
-		st, err = fn(now)
-		if st != nil && st.faulted() && err == nil {
-			err = st.faults[0]
-		}
-		if errors.Is(err, ErrIntegrity) {
-			c.process(c.st.faultStep(now, err))
-			return
-		}
-		if err == nil {
-			err = c.process(st)
-		}
-	})
+	derr := c.do(ctx, func(now time.Time) { _, err = c.settle(now, fn) })
 	return errors.Join(derr, err)
+}
+
+// settle computes fn's step at now and processes it, or, when it read a
+// record failing its check, records the break instead. decided is false
+// when fn refused (its own error), true when a step was processed.
+func (c *Controller) settle(now time.Time, fn func(now time.Time) (*step, error)) (decided bool, err error) {
+	st, err := fn(now)
+	if st != nil && st.faulted() && err == nil {
+		err = st.faults[0]
+	}
+	switch {
+	case errors.Is(err, ErrIntegrity):
+		c.process(c.st.faultStep(now, err))
+		return true, err
+	case err != nil:
+		return false, err
+	}
+	return true, c.process(st)
 }
 
 // Tap presents card at the named door's reader. An entry read is granted,
@@ -106,20 +111,8 @@ func (c *Controller) SetTamper(ctx context.Context, door string, tampered bool) 
 func (c *Controller) runAs(ctx context.Context, by Actor, what string, on Event, fn func(now time.Time) (*step, error)) error {
 	var err error
 	derr := c.do(ctx, func(now time.Time) {
-		var st *step
-		st, err = fn(now)
-		if st != nil && st.faulted() && err == nil {
-			err = st.faults[0]
-		}
-		if errors.Is(err, ErrIntegrity) {
-			c.process(c.st.faultStep(now, err))
-			return
-		}
-		if err == nil {
-			err = c.process(st)
-			return
-		}
-		if refusal(err) {
+		var decided bool
+		if decided, err = c.settle(now, fn); !decided && refusal(err) {
 			c.process(c.st.refused(now, by, what, on, err))
 		}
 	})
