@@ -187,6 +187,9 @@ func (c *cli) personImport(ctx context.Context, args []string) error {
 				c.say(fmt.Sprintf("%s:%s", args[0], strings.TrimPrefix(l.String(), "line ")))
 			}
 		}
+		if len(bad.Lines) == 1 {
+			return errors.New(c.tr("%s: 1 bad line; nothing imported", args[0]))
+		}
 		return errors.New(c.tr("%s: %d bad lines; nothing imported", args[0], len(bad.Lines)))
 	}
 	if resp.StatusCode/100 != 2 {

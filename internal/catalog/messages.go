@@ -164,6 +164,7 @@ var messages = [][2]string{
 	{"ACCEPTED", "DITERIMA"},
 	{"accepted by %s at %s: %s", "diterima oleh %s pada %s: %s"},
 	{"%s: %d bad lines; nothing imported", "%s: %d baris salah; tidak ada yang diimpor"},
+	{"%s: 1 bad line; nothing imported", "%s: 1 baris salah; tidak ada yang diimpor"},
 	{"imported %d of %d lines", "%d dari %d baris diimpor"},
 	{"%d people imported, %d already registered, of %d lines", "%d orang diimpor, %d sudah terdaftar, dari %d baris"},
 
