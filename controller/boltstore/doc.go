@@ -13,10 +13,14 @@
 // Buckets (schema.go): events (8-byte big-endian seq, so a cursor walks the
 // log in order, filled to 100%: the log only grows), people and cards (by
 // id), visits_by_number (the visit's number big-endian and its id, so V0010
-// follows V0009) with visitors (each visitor's visits), keys, and, in JSON,
-// the small state (inside, commands, alarms, doors) and the meta bucket
-// (schema version, the integrity state, the number of people, the outbox
-// watermark).
+// follows V0009) with visitors (each visitor's visits), holders (each
+// person's cards), keys, and, in JSON, the small state (inside, commands,
+// alarms, doors) and the meta bucket (schema version, the integrity state,
+// the number of people, the outbox watermark). Since schema 5, the web
+// console's (console.go): credentials and sign-in states, written with the
+// log, sessions and language preferences beside it, and links (each linked
+// Unix account's person, the index of Person.UnixUser, so that start-up
+// reads no person).
 //
 // Events and records are binary (encode.go): a format byte, hashes as 32
 // raw bytes, the closed sets (event types, decisions, reasons, roles, record
