@@ -235,6 +235,15 @@ func TestLinkUnixUser(t *testing.T) {
 		if got, ok, _ := h.c.PersonByUnixUser(h.ctx(), "hsn"); !ok || got.ID != "citra" {
 			t.Errorf("hsn is %+v %v after relinking, want citra", got, ok)
 		}
+
+		// The index edited behind pintud's back: an account pointed at the
+		// head. The head's own sealed record names no such account, so the
+		// account acts as nobody.
+		h.must(h.store.Commit(controller.Change{Links: []controller.Link{{User: "eve", Person: "hasan"}}}))
+		h.restart()
+		if got, ok, err := h.c.PersonByUnixUser(h.ctx(), "eve"); ok || err != nil {
+			t.Errorf("an account the index alone links to hasan acts as %+v (%v, %v); want nobody", got, ok, err)
+		}
 	})
 }
 

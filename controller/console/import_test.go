@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -44,6 +45,12 @@ func TestImportStaffList(t *testing.T) {
 		return len(ps)
 	}
 	before, events := count(), len(s.events())
+
+	// A form without a file (a plain form post) is refused, naming what is
+	// missing.
+	if p := adi.post("/people/import", url.Values{"file": {"id,name"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "choose a CSV file") {
+		t.Errorf("an import without a file = %d, want 400 asking for a CSV file", p.status)
+	}
 
 	// A bad line: nothing is imported, and the page says where.
 	bad := "id;name;roles;organisation;card\ntamu1;Tamu Satu;visitor;PT A;\ntamu2;Tamu Dua;janitor;PT B;C-T2\n"
