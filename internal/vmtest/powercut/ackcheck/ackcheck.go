@@ -134,7 +134,10 @@ func Classify(exit int, output string) string {
 		strings.Contains(out, "goroutine "):
 		return Panic
 	case exit == RefusedExit && !strings.Contains(out, "\n") && strings.Contains(out, "pintu.db") &&
-		strings.Contains(out, "restore a backup of pintu.db"):
+		strings.Contains(out, "Refusing to start: ") && strings.Contains(out, "restore "):
+		// Every refusal names the file, says it refuses, and says how to
+		// get going again: a backup to restore (a damaged file, a damaged
+		// file system, a log set back behind its anchor) among the ways.
 		return Refused
 	}
 	return Failed
