@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pintu/pintu/controller/anchor"
 )
 
 func TestParseAcks(t *testing.T) {
@@ -73,6 +75,9 @@ func TestClassify(t *testing.T) {
 		{"the refusal", 3, refusal, Refused},
 		{"the refusal of a damaged file system", 3, "pintud: create state directory: mkdir /mnt/data: bad message: the file system holding the state directory is damaged. Refusing to start: repair it (fsck) or restore a backup of pintu.db onto a sound one, then start pintud again\n", Refused},
 		{"a log set back behind its anchor", 3, "pintud: /mnt/data/pintu.db ends at seq 2745, behind its anchor: seq 2801 (hash 3f2a…) at 2026-11-29T10:00:00Z; 56 events are missing. Refusing to start: restore the newest backup of pintu.db (pintud -restore FILE -data DIR), or, to begin a new log on purpose, start once with pintud -init-new-log: its first event records this anchor\n", Refused},
+		// In pintud's own words, so the test follows them if they change.
+		{"an emptied log with its anchor", 3, "pintud: " + anchor.Missing("/mnt/data/pintu.db", "empty",
+			anchor.Anchor{Log: strings.Repeat("36dc", 16), Site: "Pintu", Seq: 108, Hash: strings.Repeat("b35a", 16)}).Error() + "\n", Refused},
 		{"a damaged anchor", 3, "pintud: anchor: /mnt/data/pintu.anchor is damaged: unexpected end of JSON input. Refusing to start: if pintu.db is the right log, delete pintu.anchor and start again (it is made again from the log, and the log records that); otherwise restore the newest backup of pintu.db\n", Refused},
 		{"exit 3 that does not say it refuses", 3, "pintud: pintu.db: restore it\n", Failed},
 		{"the refusal with another status", 1, refusal, Failed},
